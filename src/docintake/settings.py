@@ -1,0 +1,114 @@
+"""The one settings class: every knob of docintake, read from ``DOCINTAKE_*`` environment variables.
+
+Nothing else in the code base reads ``os.environ``. The deployment URLs (data dir, database,
+queue, blob store) are flat at the top level because they are what an operator sets first; the
+limits below them have safe defaults and are documented in the README (a test keeps the two in
+step).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """docintake's configuration. Field descriptions double as the README's settings table."""
+
+    model_config = SettingsConfigDict(env_prefix="DOCINTAKE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory for the embedded database, queue and blobs.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the database; empty means SQLite at DATA_DIR/docintake.db.",
+    )
+    queue_url: str = Field(
+        default="",
+        description="Task queue URL; empty means a SQLite queue at DATA_DIR/queue.db.",
+    )
+    blob_url: str = Field(
+        default="",
+        description="Where file bytes live; empty means the local directory DATA_DIR/blobs.",
+    )
+    url_allowlist: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated CIDRs that URL fetching and webhooks may reach although they are "
+            "private, loopback or link-local (e.g. 10.0.0.0/8,127.0.0.2/32)."
+        ),
+    )
+
+    host: str = Field(default="127.0.0.1", description="Address `docintake serve` binds to.")
+    port: int = Field(default=8000, description="Port `docintake serve` listens on.")
+    workers: int = Field(default=1, description="Worker processes the embedded or standalone worker runs.")
+    embedded_worker: bool = Field(
+        default=True, description="Whether `docintake serve` starts a worker process beside the API."
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    max_request_bytes: int = Field(
+        default=512 * 1024 * 1024, description="Largest accepted request body (413 above it)."
+    )
+    max_file_bytes: int = Field(
+        default=200 * 1024 * 1024, description="Largest accepted single file, uploaded, fetched or unzipped."
+    )
+    max_files_per_request: int = Field(default=500, description="Most files one upload request may carry.")
+    zip_max_entries: int = Field(default=1000, description="Most entries one zip may hold.")
+    zip_max_total_bytes: int = Field(
+        default=1024 * 1024 * 1024, description="Most uncompressed bytes one zip (with nested zips) may expand to."
+    )
+    zip_max_ratio: int = Field(
+        default=200, description="Highest compression ratio of a zip entry before it counts as a zip bomb."
+    )
+    zip_max_depth: int = Field(default=2, description="Deepest nesting of zips inside zips that is unpacked.")
+
+    url_timeout_seconds: float = Field(default=30.0, description="Timeout for each URL fetch step.")
+    url_max_redirects: int = Field(default=5, description="Most redirects followed when fetching a URL.")
+
+    api_key_prefix: str = Field(default="dik_", description="Prefix of generated API keys.")
+    token_ttl_seconds: int = Field(default=12 * 3600, description="Lifetime of web access tokens.")
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, description="How long Idempotency-Key answers are kept.")
+
+    task_timeout_seconds: int = Field(default=300, description="Processing time allowed for one file.")
+    worker_memory_mb: int = Field(
+        default=2048, description="Address-space limit of each worker process; 0 disables it."
+    )
+    bootstrap_account: str = Field(default="default", description="Account created on first start.")
+    bootstrap_environment: str = Field(default="production", description="Environment created on first start.")
+
+    @field_validator("url_allowlist", mode="before")
+    @classmethod
+    def _split_cidrs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'docintake.db'}"
+
+    @property
+    def resolved_queue_url(self) -> str:
+        return self.queue_url or f"sqlite:///{self.data_dir.resolve() / 'queue.db'}"
+
+    @property
+    def resolved_blob_url(self) -> str:
+        return self.blob_url or f"file://{self.data_dir.resolve() / 'blobs'}"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Spool directory for uploads in flight; on the data volume so a finished spool is a rename."""
+        return self.data_dir.resolve() / "tmp"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
