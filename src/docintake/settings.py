@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     max_files_per_request: int = Field(default=500, description="Most files one upload request may carry.")
     zip_max_entries: int = Field(default=1000, description="Most entries one zip may hold.")
     zip_max_total_bytes: int = Field(
-        default=1024 * 1024 * 1024, description="Most uncompressed bytes one zip (with nested zips) may expand to."
+        default=1024 * 1024 * 1024,
+        description="Most uncompressed bytes one zip (with nested zips) may expand to.",
     )
     zip_max_ratio: int = Field(
         default=200, description="Highest compression ratio of a zip entry before it counts as a zip bomb."
@@ -75,14 +76,18 @@ class Settings(BaseSettings):
 
     api_key_prefix: str = Field(default="dik_", description="Prefix of generated API keys.")
     token_ttl_seconds: int = Field(default=12 * 3600, description="Lifetime of web access tokens.")
-    idempotency_ttl_seconds: int = Field(default=24 * 3600, description="How long Idempotency-Key answers are kept.")
+    idempotency_ttl_seconds: int = Field(
+        default=24 * 3600, description="How long Idempotency-Key answers are kept."
+    )
 
     task_timeout_seconds: int = Field(default=300, description="Processing time allowed for one file.")
     worker_memory_mb: int = Field(
         default=2048, description="Address-space limit of each worker process; 0 disables it."
     )
     bootstrap_account: str = Field(default="default", description="Account created on first start.")
-    bootstrap_environment: str = Field(default="production", description="Environment created on first start.")
+    bootstrap_environment: str = Field(
+        default="production", description="Environment created on first start."
+    )
 
     @field_validator("url_allowlist", mode="before")
     @classmethod

@@ -1,1 +1,48 @@
-"""schemas."""
+"""Wire schemas shared by the API and the Python client: camelCase JSON, no FastAPI or SQL here."""
+
+from docintake.schemas.common import Page, Problem, ProblemItem, WireModel
+from docintake.schemas.resources import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    ByUrlRequest,
+    DocumentOut,
+    DocumentTypeIn,
+    DocumentTypeOut,
+    FileErrorOut,
+    FileOut,
+    FileRef,
+    ImportOptionsOut,
+    ImportOut,
+    IngestResponse,
+    SetOut,
+    TokenOut,
+    TokenRequest,
+    UsageDay,
+    UsageOut,
+)
+
+__all__ = [
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyOut",
+    "ByUrlRequest",
+    "DocumentOut",
+    "DocumentTypeIn",
+    "DocumentTypeOut",
+    "FileErrorOut",
+    "FileOut",
+    "FileRef",
+    "ImportOptionsOut",
+    "ImportOut",
+    "IngestResponse",
+    "Page",
+    "Problem",
+    "ProblemItem",
+    "SetOut",
+    "TokenOut",
+    "TokenRequest",
+    "UsageDay",
+    "UsageOut",
+    "WireModel",
+]

@@ -1,0 +1,73 @@
+"""Documents, custom document types and usage."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from docintake.api.deps import CursorQuery, LimitQuery, PrincipalDep, ResourcesDep
+from docintake.schemas import DocumentOut, DocumentTypeIn, DocumentTypeOut, Page
+from docintake.schemas.resources import UsageOut
+
+router = APIRouter(prefix="/v1", tags=["documents"])
+
+
+@router.get("/documents/{document_id}")
+async def get_document(document_id: str, principal: PrincipalDep, resources: ResourcesDep) -> DocumentOut:
+    return await run_in_threadpool(resources.get_document, principal, document_id)
+
+
+@router.get("/documents")
+async def list_documents(
+    principal: PrincipalDep,
+    resources: ResourcesDep,
+    import_id: str | None = None,
+    type: str | None = None,
+    status: str | None = None,
+    review_status: str | None = None,
+    set_reference: str | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[DocumentOut]:
+    """Documents, newest first, filtered by import, type, status, review status or set."""
+    filters = {
+        "import_id": import_id,
+        "type": type,
+        "status": status,
+        "review_status": review_status,
+        "set_reference": set_reference,
+    }
+    return await run_in_threadpool(resources.list_documents, principal, filters, limit, cursor)
+
+
+@router.post("/document-types", status_code=201)
+async def create_document_type(
+    body: DocumentTypeIn, principal: PrincipalDep, resources: ResourcesDep
+) -> DocumentTypeOut:
+    """A custom document type, usable as `type` at intake and by classification."""
+    return await run_in_threadpool(resources.create_document_type, principal, body)
+
+
+@router.get("/document-types")
+async def list_document_types(principal: PrincipalDep, resources: ResourcesDep) -> list[DocumentTypeOut]:
+    return await run_in_threadpool(resources.list_document_types, principal)
+
+
+@router.delete("/document-types/{name}", status_code=204)
+async def delete_document_type(name: str, principal: PrincipalDep, resources: ResourcesDep) -> Response:
+    await run_in_threadpool(resources.delete_document_type, principal, name)
+    return Response(status_code=204)
+
+
+@router.get("/usage")
+async def usage(
+    principal: PrincipalDep,
+    resources: ResourcesDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> UsageOut:
+    """Files and pages ingested and processed per day (UTC), default the last 30 days."""
+    return await run_in_threadpool(resources.usage, principal, start, end)

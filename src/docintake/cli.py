@@ -1,0 +1,247 @@
+"""The `docintake` command: serve, worker, migrate, keys, users, extract.
+
+Every command reads the same Settings (so DOCINTAKE_DATA_DIR and friends apply everywhere);
+options given on the command line override them for that run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from docintake.settings import Settings, get_settings
+
+app = typer.Typer(help="docintake: self-hosted document intake and extraction.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys (server-to-server credentials).", no_args_is_help=True)
+users_app = typer.Typer(help="Manage web users.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = get_settings()
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    return settings.model_copy(update=updates) if updates else settings
+
+
+def _migrate(settings: Settings) -> None:
+    from docintake.storage.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+    _migrate(settings)
+    typer.echo("database is up to date", err=True)
+
+
+def _bootstrap(settings: Settings) -> None:
+    """First start: a default account, environment and one API key, printed this once."""
+    from sqlalchemy import func, select
+
+    from docintake.services.auth import create_api_key, ensure_environment
+    from docintake.storage.database import Database
+    from docintake.storage.models import ApiKey
+
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            if session.scalar(select(func.count()).select_from(ApiKey)):
+                return
+            env = ensure_environment(session, settings.bootstrap_account, settings.bootstrap_environment)
+            _, plaintext = create_api_key(session, env.id, "first-start", settings.api_key_prefix)
+    finally:
+        db.dispose()
+    typer.echo(
+        f"\nCreated account '{settings.bootstrap_account}', environment '{settings.bootstrap_environment}' "
+        f"and an API key (shown only now, store it):\n\n    {plaintext}\n",
+        err=True,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processing worker processes.")] = None,
+    api_workers: Annotated[int, typer.Option(help="API server processes.")] = 1,
+    embedded_worker: Annotated[bool | None, typer.Option(help="Start a worker beside the API.")] = None,
+) -> None:
+    """Start the API (and, by default, a processing worker) on the embedded defaults."""
+    import uvicorn
+
+    from docintake.logs import configure_logging
+
+    settings = _settings(host=host, port=port, workers=workers, embedded_worker=embedded_worker)
+    configure_logging(settings.log_level)
+    _migrate(settings)
+    _bootstrap(settings)
+    child: subprocess.Popen[bytes] | None = None
+    if settings.embedded_worker:
+        env = {**os.environ, "DOCINTAKE_DATA_DIR": str(settings.data_dir.resolve())}
+        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "docintake", "worker", "--workers", str(settings.workers)], env=env
+        )
+    try:
+        os.environ["DOCINTAKE_DATA_DIR"] = str(settings.data_dir.resolve())
+        uvicorn.run(
+            "docintake.api.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=api_workers,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if child is not None:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+@app.command()
+def worker(workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None) -> None:
+    """Run processing workers until interrupted (any number of these may share one queue)."""
+    from docintake.logs import configure_logging
+    from docintake.tasks import create_queue
+
+    settings = _settings(workers=workers)
+    configure_logging(settings.log_level)
+    settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    create_queue(settings).run_consumer(settings.workers)
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[str | None, typer.Option(help="Account name (created if missing).")] = None,
+    environment: Annotated[str | None, typer.Option(help="Environment name (created if missing).")] = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+) -> None:
+    """Create an API key and print it, alone, on stdout."""
+    from docintake.services.auth import create_api_key, ensure_environment
+    from docintake.storage.database import Database
+
+    settings = _settings()
+    _migrate(settings)
+    db = Database(settings.resolved_database_url)
+    with db.session() as session:
+        env = ensure_environment(
+            session, account or settings.bootstrap_account, environment or settings.bootstrap_environment
+        )
+        _, plaintext = create_api_key(session, env.id, name, settings.api_key_prefix)
+    db.dispose()
+    typer.echo(plaintext)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Show every key's prefix, name, environment, creation, last use and revocation."""
+    from docintake.services.auth import list_api_keys
+    from docintake.storage.database import Database
+    from docintake.storage.models import Account, Environment
+
+    settings = _settings()
+    _migrate(settings)
+    db = Database(settings.resolved_database_url)
+    with db.session() as session:
+        typer.echo("PREFIX\tNAME\tACCOUNT/ENVIRONMENT\tCREATED\tLAST USED\tREVOKED")
+        for key in list_api_keys(session):
+            env = session.get(Environment, key.environment_id)
+            account = session.get(Account, env.account_id) if env else None
+            where = f"{account.name if account else '?'}/{env.name if env else '?'}"
+            last = key.last_used_at.isoformat() if key.last_used_at else "never"
+            revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+            typer.echo(
+                f"{key.prefix}\t{key.name or '-'}\t{where}\t{key.created_at.isoformat()}\t{last}\t{revoked}"
+            )
+    db.dispose()
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: str) -> None:
+    """Revoke the key with this prefix; requests with it answer 401 from now on."""
+    from docintake.errors import NotFound
+    from docintake.services.auth import revoke_api_key
+    from docintake.storage.database import Database
+
+    settings = _settings()
+    _migrate(settings)
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            revoke_api_key(session, prefix)
+    except NotFound as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    typer.echo(f"revoked {prefix}", err=True)
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    account: Annotated[str | None, typer.Option(help="Account name (created if missing).")] = None,
+    environment: Annotated[str | None, typer.Option(help="Environment name (created if missing).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+) -> None:
+    """Create a web user who can log in with POST /v1/auth/token."""
+    from docintake.errors import DocintakeError
+    from docintake.services.auth import create_user, ensure_environment
+    from docintake.storage.database import Database
+
+    password = (
+        sys.stdin.readline().rstrip("\r\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+    settings = _settings()
+    _migrate(settings)
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.session() as session:
+            env = ensure_environment(
+                session, account or settings.bootstrap_account, environment or settings.bootstrap_environment
+            )
+            create_user(session, env.id, username, password)
+    except DocintakeError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    typer.echo(f"created user {username}", err=True)
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input file.")] = False,
+) -> None:
+    """Process local files without a server or database and print the results."""
+    from docintake.local import extract_paths
+
+    for line in extract_paths(paths):
+        typer.echo(
+            json.dumps(line, ensure_ascii=False) if jsonl else json.dumps(line, ensure_ascii=False, indent=2)
+        )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,37 @@
+"""IncomingFile: the one value object every intake path produces before anything is queued.
+
+A multipart part, a zip entry, a fetched URL and (later) a base64 attachment all end up as one of
+these: where the bytes are (a local spool file the intake service moves into the blob store),
+what the file is called, where it came from, and, if it was already refused on the way in, why.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from docintake.domain import FileSource
+
+
+def clean_filename(name: str, fallback: str = "upload") -> str:
+    """NFC, no control characters, bounded length: a label to show, never a path to open."""
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc").strip()
+    return name[:255] or fallback
+
+
+@dataclass
+class IncomingFile:
+    filename: str
+    source: FileSource
+    spool: Path | None = None
+    size: int = 0
+    sha256: str | None = None
+    source_url: str | None = None
+    problem: tuple[str, str] | None = None
+
+    def discard(self) -> None:
+        if self.spool is not None:
+            self.spool.unlink(missing_ok=True)
+            self.spool = None

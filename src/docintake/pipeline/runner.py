@@ -1,0 +1,102 @@
+"""The pipeline runner: runs small stages in order and owns failure handling.
+
+A stage is a callable that reads and extends a ``PipelineContext``. When a stage raises, the runner
+records a categorised ``StageError`` and decides: a *required* stage (one later stages cannot do
+without, like reading the pages) ends the run as failed; an optional one is skipped so the
+document keeps what earlier stages produced (a partial result beats no result).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from docintake.errors import DocintakeError, ProcessingError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StageError:
+    stage: str
+    code: str
+    message: str
+
+
+@dataclass
+class DocumentPart:
+    """A page range of the file that holds one logical document, and what was found in it."""
+
+    page_start: int
+    page_end: int
+    type: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PipelineContext:
+    path: Path
+    media_type: str
+    filename: str
+    password: str | None = None
+    type_hint: str | None = None
+    processing_pref: str = "speed"
+    page_count: int = 0
+    page_sizes: list[tuple[float, float]] = field(default_factory=list)
+    documents: list[DocumentPart] = field(default_factory=list)
+    errors: list[StageError] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Stage(Protocol):
+    """A pipeline step. It SHALL read and extend the context and raise a ``DocintakeError`` (with a
+    code a user can act on) when it cannot do its work; ``required`` stages stop the run on failure."""
+
+    name: str
+    required: bool
+
+    def __call__(self, ctx: PipelineContext) -> None: ...
+
+
+@dataclass
+class PipelineOutcome:
+    page_count: int
+    documents: list[DocumentPart]
+    errors: list[StageError]
+    timings: dict[str, float]
+    fatal: StageError | None
+
+
+def run_pipeline(stages: Sequence[Stage], ctx: PipelineContext) -> PipelineOutcome:
+    fatal: StageError | None = None
+    for stage in stages:
+        started = time.perf_counter()
+        try:
+            stage(ctx)
+        except MemoryError:
+            raise
+        except DocintakeError as exc:
+            error = StageError(stage.name, exc.code, exc.message)
+            ctx.errors.append(error)
+            if stage.required:
+                fatal = error
+                break
+        except Exception as exc:  # a bug or a library choking on hostile input: record, never crash
+            log.exception("stage %s failed on %s", stage.name, ctx.filename)
+            error = StageError(stage.name, "internal_error", f"{type(exc).__name__}: {exc}")
+            ctx.errors.append(error)
+            if stage.required:
+                fatal = error
+                break
+        finally:
+            ctx.timings[stage.name] = round((time.perf_counter() - started) * 1000, 2)
+    return PipelineOutcome(ctx.page_count, ctx.documents, ctx.errors, ctx.timings, fatal)
+
+
+def require(condition: bool, code: str, message: str) -> None:
+    if not condition:
+        raise ProcessingError(message, code=code)

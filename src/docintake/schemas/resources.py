@@ -1,0 +1,200 @@
+"""Wire shapes of docintake's resources: ingest answers, files, imports, documents, keys, usage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field
+
+from docintake.schemas.common import WireModel
+
+
+class FileRef(WireModel):
+    filename: str
+    id: str
+    document_id: str | None
+    status: str
+
+
+class FileProblemOut(WireModel):
+    file: str
+    code: str
+    message: str
+
+
+class IngestResponse(WireModel):
+    account_id: str
+    environment_id: str
+    import_id: str
+    files: list[FileRef]
+    errors: list[FileProblemOut] = Field(default_factory=list)
+    batch_id: str | None = None
+    set_reference_number: str | None = None
+
+
+class FileErrorOut(WireModel):
+    code: str
+    message: str
+
+
+class DocumentSummary(WireModel):
+    id: str
+    index: int
+    status: str
+    type: str | None
+
+
+class FileOut(WireModel):
+    id: str
+    import_id: str
+    filename: str
+    source: str
+    source_url: str | None
+    size: int | None
+    sha256: str | None
+    media_type: str | None
+    pages: int | None
+    status: str
+    error: FileErrorOut | None
+    parent_file_id: str | None
+    duplicate_of: str | None
+    info: dict[str, Any] | None
+    documents: list[DocumentSummary]
+    created_at: datetime
+    updated_at: datetime
+    processed_at: datetime | None
+
+
+class ImportOptionsOut(WireModel):
+    type: str | None
+    processing_pref: str
+    invoice_type: str | None = None
+    priority_flag: bool = False
+    source_name: str | None = None
+    pdf_password_given: bool = False
+
+
+class ImportOut(WireModel):
+    id: str
+    kind: str
+    status: str
+    options: ImportOptionsOut
+    info: dict[str, Any] | None
+    set_reference_number: str | None
+    counts: dict[str, int]
+    files: list[FileOut]
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+class ImportSummary(WireModel):
+    id: str
+    kind: str
+    status: str
+    counts: dict[str, int]
+    created_at: datetime
+
+
+class PageRange(WireModel):
+    start: int
+    end: int
+
+
+class DocumentOut(WireModel):
+    id: str
+    file_id: str
+    import_id: str
+    index: int
+    status: str
+    review_status: str | None
+    type: str | None
+    type_hint: str | None
+    pages: PageRange | None
+    info: dict[str, Any] | None
+    set_reference_number: str | None
+    error: FileErrorOut | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentTypeIn(WireModel):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    description: str = Field(default="", max_length=2000)
+    keywords: list[str] = Field(default_factory=list, max_length=200)
+
+
+class DocumentTypeOut(WireModel):
+    id: str
+    name: str
+    description: str
+    keywords: list[str]
+    created_at: datetime
+
+
+class ByUrlRequest(WireModel):
+    urls: list[str] = Field(min_length=1, max_length=500)
+    type: str | None = None
+    info: dict[str, Any] | None = None
+    processing_pref: str | None = None
+    password: str | None = None
+
+
+class OneUrlRequest(WireModel):
+    url: str
+    type: str | None = None
+    info: dict[str, Any] | None = None
+    processing_pref: str | None = None
+    password: str | None = None
+
+
+class ApiKeyCreate(WireModel):
+    name: str = Field(default="", max_length=200)
+
+
+class ApiKeyOut(WireModel):
+    id: str
+    prefix: str
+    name: str
+    environment_id: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The secret key. Shown once; only its hash is stored.")
+
+
+class TokenRequest(WireModel):
+    username: str
+    password: str
+
+
+class TokenOut(WireModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_at: datetime
+    expires_in: int
+
+
+class SetOut(WireModel):
+    reference: str
+    name: str
+    created_at: datetime
+    items: list[DocumentOut]
+    next_cursor: str | None = None
+
+
+class UsageDay(WireModel):
+    date: date
+    files_ingested: int
+    pages_ingested: int
+    files_processed: int
+    pages_processed: int
+
+
+class UsageOut(WireModel):
+    environment_id: str
+    items: list[UsageDay]
