@@ -63,7 +63,7 @@ def ensure_environment(session: Session, account_name: str, environment_name: st
 def create_api_key(session: Session, environment_id: str, name: str, key_prefix: str) -> tuple[ApiKey, str]:
     """Create a key; the plaintext is returned once and never stored."""
     prefix = key_prefix + secrets.token_hex(4)
-    plaintext = f"{prefix}_{secrets.token_urlsafe(32)}"
+    plaintext = f"{prefix}_{secrets.token_hex(32)}"
     key = ApiKey(environment_id=environment_id, name=name, prefix=prefix, key_hash=_sha256(plaintext))
     session.add(key)
     session.flush()
