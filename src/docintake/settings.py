@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     zip_max_ratio: int = Field(
         default=200, description="Highest compression ratio of a zip entry before it counts as a zip bomb."
     )
-    zip_max_depth: int = Field(default=2, description="Deepest nesting of zips inside zips that is unpacked.")
+    zip_max_depth: int = Field(
+        default=2, description="Levels of zips unpacked: 2 = an uploaded zip and the zips directly inside it."
+    )
 
     url_timeout_seconds: float = Field(default=30.0, description="Timeout for each URL fetch step.")
     url_max_redirects: int = Field(default=5, description="Most redirects followed when fetching a URL.")
@@ -82,7 +84,8 @@ class Settings(BaseSettings):
 
     task_timeout_seconds: int = Field(default=300, description="Processing time allowed for one file.")
     worker_memory_mb: int = Field(
-        default=2048, description="Address-space limit of each worker process; 0 disables it."
+        default=4096,
+        description="Address-space (virtual memory) limit of each worker process in MiB; 0 disables it.",
     )
     bootstrap_account: str = Field(default="default", description="Account created on first start.")
     bootstrap_environment: str = Field(
@@ -117,3 +120,15 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_markdown() -> str:
+    """The README's settings table, generated from the fields above (a test keeps them equal)."""
+    lines = ["| Variable | Default | What it does |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, list):
+            default = ",".join(str(item) for item in default)
+        shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        lines.append(f"| `DOCINTAKE_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(lines)
