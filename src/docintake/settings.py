@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     )
 
     task_timeout_seconds: int = Field(default=300, description="Processing time allowed for one file.")
+    processing_lease_seconds: int = Field(
+        default=900,
+        description="A file still `processing` this long after its last update is re-queued (its worker died).",
+    )
     worker_memory_mb: int = Field(
         default=4096,
         description="Address-space (virtual memory) limit of each worker process in MiB; 0 disables it.",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
-from huey import Huey, SqliteHuey
+from huey import Huey, SqliteHuey, crontab
 from huey.exceptions import TaskTimeout
 
 from docintake.errors import DocintakeError, ServiceUnavailable
@@ -78,6 +78,7 @@ class HueyQueue:
             self._run_process_file
         )
         self.huey.on_startup(name="limit_memory")(self._limit_memory)
+        self.huey.periodic_task(crontab(minute="*"), name="recover_stale_files")(self._run_recover_stale)
 
     def bind(self, container: Container) -> None:
         self._container, self._container_pid = container, os.getpid()
@@ -112,6 +113,11 @@ class HueyQueue:
             processing.fail_file(
                 container, file_id, "out_of_memory", "processing exhausted the worker's memory"
             )
+
+    def _run_recover_stale(self) -> None:
+        from docintake.services import processing
+
+        processing.recover_stale(self._worker_container(), self.settings.processing_lease_seconds)
 
     def enqueue_file(self, file_id: str, *, priority: bool = False) -> None:
         try:

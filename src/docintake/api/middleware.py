@@ -65,6 +65,18 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Starlette answers unhandled errors outside every middleware, where this request's id
+            # is gone; answer here instead, so a 500 carries X-Request-Id and requestId too.
+            if status:
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            await problem_response(
+                500,
+                "internal_error",
+                "an unexpected error occurred; the request id helps us find it",
+                instance=scope["path"],
+            )(scope, receive, send_with_id)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s %s %.1fms", scope["method"], scope["path"], status, elapsed)

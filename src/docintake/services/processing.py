@@ -7,9 +7,10 @@ upserted by (file, index), and a file cancelled while it was being processed sta
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
@@ -51,15 +52,23 @@ def _set_final(
 
 
 def _claim(c: Container, file_id: str) -> dict[str, Any] | None:
-    """Mark the file processing; return what the rest of the work needs, or None to skip it."""
+    """Move the file from queued to processing, atomically; None when another run owns it or it is final.
+
+    The conditional UPDATE is what makes a duplicated task harmless: of two workers handed the same
+    file, exactly one sees its update match a row.
+    """
     with c.db.session() as session:
-        row = session.get(File, file_id)
-        if row is None or FileStatus(row.status).is_final:
+        claimed = session.execute(
+            update(File)
+            .where(File.id == file_id, File.status == FileStatus.queued.value)
+            .values(status=FileStatus.processing.value, attempts=File.attempts + 1, updated_at=utcnow())
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return None
+        row = session.get(File, file_id)
+        assert row is not None
         imp = session.get(Import, row.import_id)
         assert imp is not None
-        row.status = FileStatus.processing.value
-        row.attempts += 1
         for document in session.scalars(select(Document).where(Document.file_id == row.id)):
             document.status = DocumentStatus.processing.value
         return {
@@ -71,6 +80,28 @@ def _claim(c: Container, file_id: str) -> dict[str, Any] | None:
             "password": imp.pdf_password,
             "options": dict(imp.options),
         }
+
+
+def recover_stale(c: Container, lease_seconds: int, max_attempts: int = 3) -> list[str]:
+    """Files left `processing` past the lease belonged to a worker that died: queue them again, or
+    fail them for good after ``max_attempts`` (a file that kills its worker every time)."""
+    cutoff = utcnow() - timedelta(seconds=lease_seconds)
+    requeue: list[str] = []
+    with c.db.session() as session:
+        stale = session.scalars(
+            select(File).where(File.status == FileStatus.processing.value, File.updated_at < cutoff)
+        )
+        for row in stale:
+            if row.attempts >= max_attempts:
+                message = f"processing stopped {row.attempts} times without finishing (worker crashed)"
+                _set_final(session, row, FileStatus.failed, "worker_crashed", message)
+            else:
+                row.status = FileStatus.queued.value
+                requeue.append(row.id)
+    for file_id in requeue:
+        log.warning("re-queueing file %s: its worker stopped while processing it", file_id)
+        c.queue.enqueue_file(file_id)
+    return requeue
 
 
 def process_file(c: Container, file_id: str) -> None:
