@@ -87,14 +87,15 @@ def serve(
     configure_logging(settings.log_level)
     _migrate(settings)
     _bootstrap(settings)
+    # API worker processes and the worker child build their settings from the environment: make
+    # sure they all see the same absolute data directory, whatever the working directory.
+    os.environ["DOCINTAKE_DATA_DIR"] = str(settings.data_dir.resolve())
     child: subprocess.Popen[bytes] | None = None
     if settings.embedded_worker:
-        env = {**os.environ, "DOCINTAKE_DATA_DIR": str(settings.data_dir.resolve())}
         child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "docintake", "worker", "--workers", str(settings.workers)], env=env
+            [sys.executable, "-m", "docintake", "worker", "--workers", str(settings.workers)]
         )
     try:
-        os.environ["DOCINTAKE_DATA_DIR"] = str(settings.data_dir.resolve())
         uvicorn.run(
             "docintake.api.app:app_from_environment",
             factory=True,
