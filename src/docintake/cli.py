@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -70,6 +71,10 @@ def _bootstrap(settings: Settings) -> None:
     )
 
 
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
@@ -90,12 +95,15 @@ def serve(
     # API worker processes and the worker child build their settings from the environment: make
     # sure they all see the same absolute data directory, whatever the working directory.
     os.environ["DOCINTAKE_DATA_DIR"] = str(settings.data_dir.resolve())
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it
+    # found: make that an exception, not the default instant death, so `finally` stops the worker.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     child: subprocess.Popen[bytes] | None = None
-    if settings.embedded_worker:
-        child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "docintake", "worker", "--workers", str(settings.workers)]
-        )
     try:
+        if settings.embedded_worker:
+            child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "docintake", "worker", "--workers", str(settings.workers)]
+            )
         uvicorn.run(
             "docintake.api.app:app_from_environment",
             factory=True,

@@ -28,7 +28,7 @@ def extract_one(label: str, path: Path) -> dict[str, Any]:
         reason = verdict.reason or "zip bundles are not unpacked by extract; unzip them first"
         return {
             "file": label,
-            "error": {"code": "unsupported_type", "message": f"{reason}; send {supported_formats()}"},
+            "error": {"code": verdict.code, "message": f"{reason}; send {supported_formats()}"},
         }
     outcome = run_pipeline(
         default_stages(), PipelineContext(path=path, media_type=verdict.media_type, filename=path.name)

@@ -45,6 +45,8 @@ def assert_401(response: Any) -> None:
     body = response.json()
     assert body["status"] == 401
     assert body["code"] == "unauthorized"
+    # RFC 9110: every 401 names the authentication scheme
+    assert response.headers["www-authenticate"].lower().startswith("bearer")
 
 
 # -- API keys --------------------------------------------------------------------------------
@@ -307,15 +309,22 @@ def test_last_used_at_updates_after_use(service: Service, user_headers: dict[str
 # -- credentials before the body -------------------------------------------------------------
 
 
-def _call_asgi(app: Any, headers: list[tuple[bytes, bytes]], path: str = "/v1/ingest/uploads") -> Any:
+def _call_asgi(
+    app: Any,
+    headers: list[tuple[bytes, bytes]],
+    path: str = "/v1/ingest/uploads",
+    content_type: bytes = b"multipart/form-data; boundary=xyz",
+) -> Any:
     receive_calls = 0
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal receive_calls
         receive_calls += 1
-        # a huge body, one chunk at a time: it must never be asked for
-        return {"type": "http.request", "body": b"x" * 1024 * 1024, "more_body": True}
+        await anyio.sleep(0)
+        # the start of a huge body, one chunk at a time: it must never be asked for (and, should
+        # the app ask anyway, it ends early so a failing test fails instead of eating memory)
+        return {"type": "http.request", "body": b"x" * 1024 * 1024, "more_body": receive_calls < 4}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -334,7 +343,7 @@ def _call_asgi(app: Any, headers: list[tuple[bytes, bytes]], path: str = "/v1/in
         "query_string": b"",
         "headers": [
             (b"host", b"testserver"),
-            (b"content-type", b"multipart/form-data; boundary=xyz"),
+            (b"content-type", content_type),
             (b"content-length", str(200 * 1024 * 1024).encode()),
             *headers,
         ],
@@ -368,3 +377,34 @@ def test_credentials_are_checked_before_the_body_is_read(
     response_headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
     assert response_headers["content-type"] == PROBLEM
     assert response_headers["x-request-id"]
+
+
+def test_anonymous_token_request_is_size_capped_before_reading(service: Service) -> None:
+    """The one endpoint without credentials must not read an unbounded body either."""
+    receive_calls, sent = _call_asgi(
+        service.client.app, [], path="/v1/auth/token", content_type=b"application/json"
+    )
+    assert receive_calls == 0
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 413
+
+
+@pytest.mark.parametrize("form", [False, True])
+def test_anonymous_oversized_streamed_token_request_is_413(service: Service, form: bool) -> None:
+    add_user(service)
+    pad = "x" * (200 * 1024)
+    if form:
+        body = f"username=alice&password={PASSWORD}&pad={pad}".encode()
+        content_type = "application/x-www-form-urlencoded"
+    else:
+        body = f'{{"username": "alice", "password": "{PASSWORD}", "pad": "{pad}"}}'.encode()
+        content_type = "application/json"
+    response = service.client.post(
+        "/v1/auth/token",
+        headers={"content-type": content_type},
+        content=iter([body[i : i + 8192] for i in range(0, len(body), 8192)]),
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert "accessToken" not in response.text

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from docintake import __version__
 from docintake.api import problems
 from docintake.api.middleware import AuthMiddleware, IdempotencyMiddleware, RequestContextMiddleware
+from docintake.api.problems import PROBLEM_JSON
 from docintake.api.routes import auth, documents, health, imports, ingest
+from docintake.schemas import Problem
 from docintake.services.container import Container
 from docintake.settings import Settings, get_settings
 
@@ -30,7 +35,31 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(IdempotencyMiddleware, container=container)
     app.add_middleware(AuthMiddleware, container=container)
     app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, told the truth about errors: problem details, and 400 where it says 422."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(problem.pop("$defs", {}))
+    components["Problem"] = problem
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    reference = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses["400"] = {"description": "Invalid request", "content": reference}
+            if path.startswith("/v1/") and path != "/v1/auth/token":
+                responses["401"] = {"description": "Missing or invalid credentials", "content": reference}
+    app.openapi_schema = schema
+    return schema
 
 
 def app_from_environment() -> FastAPI:

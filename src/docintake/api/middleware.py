@@ -30,6 +30,8 @@ from docintake.services.idempotency import IdempotencyStore, StoredAnswer
 log = logging.getLogger("docintake.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 PUBLIC_PATHS = {"/v1/auth/token"}
+# Bodies anyone may send without credentials (a login form) are small; cap them tightly.
+PUBLIC_MAX_BYTES = 64 * 1024
 CHUNK = 256 * 1024
 
 
@@ -51,7 +53,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started, status = time.perf_counter(), 0
 
@@ -99,8 +101,16 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/v1/") or path in PUBLIC_PATHS:
+        if scope["type"] != "http" or not path.startswith("/v1/"):
             await self.app(scope, receive, send)
+            return
+        if path in PUBLIC_PATHS:
+            try:
+                self._check_length(scope, PUBLIC_MAX_BYTES)
+            except DocintakeError as exc:
+                await from_error(exc, path)(scope, receive, send)
+                return
+            await self.app(scope, self._capped(receive, PUBLIC_MAX_BYTES), send)
             return
         api_key = _header(scope, b"x-api-key")
         token = _header(scope, b"x-access-token")
@@ -111,24 +121,22 @@ class AuthMiddleware:
             if not api_key and not token:
                 raise Unauthorized(
                     "send an API key in x-api-key, or an access token in x-access-token or Authorization: Bearer",
-                    headers={"WWW-Authenticate": 'Bearer realm="docintake"'},
                 )
             principal = await anyio.to_thread.run_sync(self._authenticate, api_key, token)
-            self._check_length(scope)
+            self._check_length(scope, self.c.settings.max_request_bytes)
         except DocintakeError as exc:
             await from_error(exc, path)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self.app(scope, self._capped(receive), send)
+        await self.app(scope, self._capped(receive, self.c.settings.max_request_bytes), send)
 
-    def _check_length(self, scope: Scope) -> None:
-        limit = self.c.settings.max_request_bytes
+    def _check_length(self, scope: Scope, limit: int) -> None:
         declared = _header(scope, b"content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
 
-    def _capped(self, receive: Receive) -> Receive:
-        limit, seen = self.c.settings.max_request_bytes, 0
+    def _capped(self, receive: Receive, limit: int) -> Receive:
+        seen = 0
 
         async def capped() -> Message:
             nonlocal seen

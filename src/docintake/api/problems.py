@@ -72,13 +72,16 @@ def problem_response(
 
 def from_error(exc: DocintakeError, instance: str | None = None) -> JSONResponse:
     errors = [ProblemItem(file=e.file, code=e.code, message=e.message) for e in exc.errors]
+    headers = exc.headers
+    if exc.status == 401:  # every 401 names the scheme to use (RFC 9110, section 15.5.2)
+        headers = {"WWW-Authenticate": 'Bearer realm="docintake"', **headers}
     return problem_response(
         exc.status,
         exc.code,
         exc.message,
         title=exc.title,
         errors=errors,
-        headers=exc.headers,
+        headers=headers,
         instance=instance,
     )
 

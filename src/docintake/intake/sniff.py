@@ -43,11 +43,12 @@ class Sniffed:
     kind: Literal["document", "bundle", "unsupported"]
     media_type: str | None
     reason: str | None = None
+    code: str = "unsupported_type"  # the rejection code of an ``unsupported`` verdict
 
 
 def _magic(head: bytes) -> str | None:
-    if b"%PDF-" in head[:1024]:
-        return "application/pdf"
+    # Signatures anchored at offset 0 come first: a stored (uncompressed) zip of PDFs, or an
+    # image whose metadata quotes a PDF, holds "%PDF-" in its first KB too.
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -64,6 +65,8 @@ def _magic(head: bytes) -> str | None:
                 return media
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         return ZIP_MEDIA_TYPE
+    if b"%PDF-" in head[:1024]:  # readers accept a PDF header anywhere in the first KB
+        return "application/pdf"
     return None
 
 
@@ -75,7 +78,7 @@ def _inspect_zip(path: Path) -> Sniffed:
                 media = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
                 return Sniffed("unsupported", media, f"OpenDocument files ({media}) are not supported")
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        return Sniffed("unsupported", ZIP_MEDIA_TYPE, f"damaged zip archive: {exc}")
+        return Sniffed("unsupported", ZIP_MEDIA_TYPE, f"damaged zip archive: {exc}", code="zip_invalid")
     if "[Content_Types].xml" in names:
         for marker, (media, label) in _OFFICE_MARKERS.items():
             if any(name.startswith(marker) for name in names):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from huey.exceptions import TaskTimeout
+
 from docintake.errors import DocintakeError, ProcessingError
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,8 @@ def run_pipeline(stages: Sequence[Stage], ctx: PipelineContext) -> PipelineOutco
         started = time.perf_counter()
         try:
             stage(ctx)
-        except MemoryError:
-            raise
+        except (MemoryError, TaskTimeout):
+            raise  # the worker's limits end the whole run; the task records them (tasks.py)
         except DocintakeError as exc:
             error = StageError(stage.name, exc.code, exc.message)
             ctx.errors.append(error)

@@ -39,6 +39,9 @@ class IntakeOutcome:
     to_queue: list[str] = field(default_factory=list)
 
 
+REFUSED = Sniffed("unsupported", None, "refused before its content was examined")
+
+
 def _new_set_reference() -> str:
     return "SET-" + secrets.token_hex(5).upper()
 
@@ -59,10 +62,16 @@ class IntakeService:
         try:
             if not items:
                 raise ValidationFailed("send at least one file or URL")
-            if all(verdict is None for verdict in verdicts):
+            if all(verdict.kind == "unsupported" for verdict in verdicts):
                 self._refuse_all(items)
             with self.c.db.session() as session:
                 outcome = self._record(session, principal, kind, options, items, verdicts)
+                top_level = [row for row in outcome.files if row.parent_file_id is None]
+                if all(row.status == FileStatus.rejected.value for row in top_level):
+                    # e.g. a lone zip bomb: refused while unpacking; roll back and answer like above.
+                    for item, row in zip(items, top_level, strict=True):
+                        item.problem = (row.error_code or "rejected", row.error_message or "refused")
+                    self._refuse_all(items)
         finally:
             for item in items:
                 item.discard()
@@ -70,11 +79,14 @@ class IntakeService:
             self.c.queue.enqueue_file(file_id, priority=options.priority)
         return outcome
 
-    def precheck(self, item: IncomingFile) -> Sniffed | None:
-        """Sniff uploaded bytes, check URLs; None means the item is refused (``item.problem`` says why)."""
+    def precheck(self, item: IncomingFile) -> Sniffed:
+        """Sniff uploaded bytes, check URLs; an ``unsupported`` verdict means refused (``item.problem`` says why).
+
+        A URL not fetched yet is only checked; once the worker has downloaded it (``spool`` set),
+        its bytes are sniffed like an upload's."""
         if item.problem is not None:
-            return None
-        if item.source is FileSource.url:
+            return REFUSED
+        if item.source is FileSource.url and item.spool is None:
             try:
                 assert item.source_url is not None
                 item.source_url = validate_url(item.source_url)
@@ -83,13 +95,12 @@ class IntakeService:
                     check_address(ip, self.c.settings.url_allowlist)
             except FileRejected as exc:
                 item.problem = (exc.code, exc.message)
-                return None
+                return REFUSED
             return Sniffed("document", None)
         assert item.spool is not None
         verdict = sniff_file(item.spool, item.filename)
         if verdict.kind == "unsupported":
-            item.problem = ("unsupported_type", f"{verdict.reason}; send {supported_formats()}")
-            return None
+            item.problem = (verdict.code, f"{verdict.reason}; send {supported_formats()}")
         return verdict
 
     def _refuse_all(self, items: list[IncomingFile]) -> None:
@@ -106,7 +117,7 @@ class IntakeService:
         kind: str,
         options: IntakeOptions,
         items: list[IncomingFile],
-        verdicts: list[Sniffed | None],
+        verdicts: list[Sniffed],
     ) -> IntakeOutcome:
         env = principal.environment_id
         doc_type = check_document_type(session, env, options.document_type)
@@ -123,8 +134,8 @@ class IntakeService:
         session.add(imp)
         session.flush()
         outcome = IntakeOutcome(import_=imp, set_reference=document_set.reference if document_set else None)
-        budget = ByteBudget(self.c.settings.zip_max_total_bytes)
         for item, verdict in zip(items, verdicts, strict=True):
+            budget = ByteBudget(self.c.settings.zip_max_total_bytes)  # per uploaded zip, nested ones included
             self.register(session, outcome, item, verdict, parent=None, depth=0, budget=budget)
         return outcome
 
@@ -154,7 +165,7 @@ class IntakeService:
         session: Session,
         outcome: IntakeOutcome,
         item: IncomingFile,
-        verdict: Sniffed | None,
+        verdict: Sniffed,
         *,
         parent: File | None,
         depth: int,
@@ -177,8 +188,7 @@ class IntakeService:
         if item.spool is not None or item.size:
             row.size = item.size
         row.sha256 = item.sha256
-        if verdict is not None:
-            row.media_type = verdict.media_type
+        row.media_type = verdict.media_type
         if item.spool is not None and item.sha256:
             key = blob_key(imp.environment_id, item.sha256)
             self.c.blobs.put_file(key, item.spool)
@@ -195,7 +205,7 @@ class IntakeService:
                 .order_by(File.id)
                 .limit(1)
             )
-        if item.problem is not None or verdict is None:
+        if item.problem is not None or verdict.kind == "unsupported":
             code, message = item.problem or ("rejected", "refused")
             row.status, row.error_code, row.error_message = FileStatus.rejected.value, code, message
             outcome.problems.append(FileProblem(row.filename, code, message))

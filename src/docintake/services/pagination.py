@@ -10,6 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from docintake.errors import ValidationFailed
+from docintake.ids import is_id
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -21,9 +22,12 @@ def encode_cursor(last_id: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed("cursor is not a cursor this API returned") from None
+        value = ""
+    if not is_id(value):  # base64 decoding is lenient: "!!!" decodes to "", "aGVsbG8" to "hello"
+        raise ValidationFailed("cursor is not a cursor this API returned")
+    return value
 
 
 def paginate(
