@@ -15,7 +15,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 def test_readme_settings_table_is_generated_from_the_settings_class() -> None:
     """GIVEN the Settings class WHEN the README is read THEN its settings block equals the generated table."""
     block = README.split("<!-- settings:start -->\n", 1)[1].split("\n<!-- settings:end -->", 1)[0]
-    assert block == settings_markdown(), "run: python -c 'from docintake.settings import settings_markdown as m; print(m())'"
+    assert block == settings_markdown(), (
+        "run: python -c 'from docintake.settings import settings_markdown as m; print(m())'"
+    )
     for name in Settings.model_fields:
         assert f"`DOCINTAKE_{name.upper()}`" in README
 

@@ -66,6 +66,8 @@ def test_file_that_keeps_killing_workers_fails_for_good(service: Service) -> Non
 def test_recent_processing_file_is_left_alone(service: Service) -> None:
     file_id = _upload(service)
     with service.container.db.session() as session:
-        session.execute(update(File).where(File.id == file_id).values(status="processing", updated_at=utcnow()))
+        session.execute(
+            update(File).where(File.id == file_id).values(status="processing", updated_at=utcnow())
+        )
     assert processing.recover_stale(service.container, lease_seconds=600) == []
     assert _file(service, file_id)["status"] == "processing"
