@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,15 +138,13 @@ class Proc:
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def spawn(name: str, args: list[str], env: dict[str, str], log: Path) -> Proc:
     with log.open("ab") as handle:
-        popen = subprocess.Popen(  # noqa: S603
+        popen = subprocess.Popen(
             [sys.executable, "-m", "docintake", *args],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -178,8 +176,8 @@ class LiveServer:
     def headers(self) -> dict[str, str]:
         return {"x-api-key": self.api_key}
 
-    def client(self, **options: object) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=30.0, **options)  # type: ignore[arg-type]
+    def client(self, timeout: float = 30.0) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers=self.headers, timeout=timeout, trust_env=False)
 
     def logs(self) -> str:
         text = f"--- serve log ---\n{self.server.output()[-6000:]}"
@@ -197,7 +195,7 @@ class LiveServer:
 
 def _wait_healthy(base_url: str, proc: Proc, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=base_url, timeout=2.0) as client:
+    with httpx.Client(base_url=base_url, timeout=2.0, trust_env=False) as client:
         while time.monotonic() < deadline:
             if proc.popen.poll() is not None:
                 raise RuntimeError(f"serve exited with {proc.popen.returncode}:\n{proc.output()[-6000:]}")
@@ -267,6 +265,55 @@ def wait_for_import(client: httpx.Client, import_id: str, timeout: float = 60.0)
         time.sleep(0.2)
 
 
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid all-black RGB PNG of ``width`` x ``height``: tiny on disk, 3 bytes a pixel once decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(1)
+    row = b"\x00" * (width * 3 + 1)  # filter byte + pixels
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def many_page_tiff(pages: int, width: int = 1000, height: int = 1000) -> bytes:
+    """A valid TIFF of ``pages`` blank 8-bit pages that all share one uncompressed strip.
+
+    A few MB on the wire, but reading every page takes the worker seconds (~0.5 ms a page): a
+    file that runs into the task timeout while control keeps returning to Python.
+    """
+    import struct
+
+    strip = bytes(width * height)
+    first_ifd = 8 + len(strip)
+    tags = [  # (tag, type: 3 SHORT / 4 LONG, value)
+        (256, 4, width),
+        (257, 4, height),
+        (258, 3, 8),  # bits per sample
+        (259, 3, 1),  # no compression
+        (262, 3, 1),  # black is zero
+        (273, 4, 8),  # strip offset
+        (277, 3, 1),  # samples per pixel
+        (278, 4, height),  # rows per strip
+        (279, 4, len(strip)),  # strip byte count
+    ]
+    ifd_size = 2 + 12 * len(tags) + 4
+    out = bytearray(b"II*\x00" + struct.pack("<I", first_ifd) + strip)
+    for page in range(pages):
+        out += struct.pack("<H", len(tags))
+        for tag, kind, value in tags:
+            out += struct.pack(
+                "<HHIHH" if kind == 3 else "<HHII", tag, kind, 1, value, *([0] if kind == 3 else [])
+            )
+        last = page + 1 == pages
+        out += struct.pack("<I", 0 if last else first_ifd + (page + 1) * ifd_size)
+    return bytes(out)
+
+
 # -- streamed multipart bodies -------------------------------------------------------------------
 
 CHUNK = 1024 * 1024
@@ -298,7 +345,7 @@ def streamed_png_upload(size: int, *, field_name: str = "files", filename: str =
     buffer = io.BytesIO()
     Image.new("RGB", (64, 32), "white").save(buffer, format="PNG")
     head = buffer.getvalue()
-    block = random.Random(size).randbytes(CHUNK)  # noqa: S311 - test data, not secrets
+    block = random.Random(size).randbytes(CHUNK)  # test data, not secrets
     boundary = "----docintake-bench-" + hashlib.sha256(str(size).encode()).hexdigest()[:24]
     preamble = (
         f"--{boundary}\r\n"
