@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
@@ -87,6 +86,7 @@ def serve(
     import uvicorn
 
     from docintake.logs import configure_logging
+    from docintake.supervisor import EmbeddedWorker
 
     settings = _settings(host=host, port=port, workers=workers, embedded_worker=embedded_worker)
     configure_logging(settings.log_level)
@@ -98,12 +98,10 @@ def serve(
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it
     # found: make that an exception, not the default instant death, so `finally` stops the worker.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    child: subprocess.Popen[bytes] | None = None
+    embedded = EmbeddedWorker(settings.workers) if settings.embedded_worker else None
     try:
-        if settings.embedded_worker:
-            child = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", "docintake", "worker", "--workers", str(settings.workers)]
-            )
+        if embedded is not None:
+            embedded.start()
         uvicorn.run(
             "docintake.api.app:app_from_environment",
             factory=True,
@@ -115,12 +113,8 @@ def serve(
             timeout_graceful_shutdown=10,
         )
     finally:
-        if child is not None:
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if embedded is not None:
+            embedded.stop()
 
 
 @app.command()

@@ -7,15 +7,22 @@ source of truth and a task that runs twice finds the file already final and does
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import logging
+import multiprocessing
 import os
 import resource
+import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from huey import Huey, SqliteHuey, crontab
+from huey.consumer import Consumer, Scheduler
 from huey.exceptions import TaskTimeout
 
 from docintake.errors import DocintakeError, ServiceUnavailable
@@ -27,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PRIORITY_HIGH = 10
 PRIORITY_NORMAL = 0
+WATCHDOG_EXIT_CODE = 75
+PR_SET_PDEATHSIG = 1
 
 
 class TaskQueue(Protocol):
@@ -61,6 +70,26 @@ def _sqlite_huey(url: str, immediate: bool) -> Huey:
 QUEUE_BACKENDS: dict[str, Callable[[str, bool], Huey]] = {"sqlite": _sqlite_huey}
 
 
+def _die_with_parent() -> None:
+    """Linux: a worker process whose consumer was killed exits too, instead of lingering as a
+    consumer-less orphan (a file it was processing is recovered by the stale-file sweep)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class _Scheduler(Scheduler):  # type: ignore[misc]
+    """Huey's scheduler process, made to exit with its consumer like the workers do."""
+
+    def initialize(self) -> None:
+        _die_with_parent()
+        super().initialize()
+
+
+class _Consumer(Consumer):  # type: ignore[misc]
+    scheduler_class = _Scheduler
+
+
 class HueyQueue:
     """TaskQueue on Huey. ``immediate=True`` runs tasks inline (tests, `extract`)."""
 
@@ -77,7 +106,8 @@ class HueyQueue:
         self._process = self.huey.task(name="process_file", timeout=settings.task_timeout_seconds)(
             self._run_process_file
         )
-        self.huey.on_startup(name="limit_memory")(self._limit_memory)
+        self._isolated = False
+        self.huey.on_startup(name="isolate_worker")(self._isolate_worker)
         self.huey.periodic_task(crontab(minute="*"), name="recover_stale_files")(self._run_recover_stale)
 
     def bind(self, container: Container) -> None:
@@ -91,15 +121,49 @@ class HueyQueue:
             self._container = Container.from_settings(self.settings, queue=self)
         return self._container
 
-    def _limit_memory(self) -> None:
+    def _isolate_worker(self) -> None:
+        """In a worker *process*: cap its memory, and allow the watchdog to end it (see below)."""
+        if multiprocessing.parent_process() is None:
+            return  # thread workers share the service's process: never limit or kill it
+        self._isolated = True
+        _die_with_parent()
         limit = self.settings.worker_memory_mb
         if limit > 0:
             resource.setrlimit(resource.RLIMIT_AS, (limit * 1024 * 1024, resource.RLIM_INFINITY))
+
+    def _start_watchdog(self, container: Container, file_id: str) -> threading.Timer | None:
+        """Huey's timeout is a SIGALRM, which Python only sees between bytecodes: a file that hangs
+        inside C code (pdfium, Pillow, OCR) would never be stopped. Past the timeout plus a grace
+        period the watchdog records the failure and ends the worker process; the consumer starts
+        a fresh one."""
+        if not self._isolated:
+            return None
+        timeout = self.settings.task_timeout_seconds
+        deadline = timeout + max(2.0, timeout * 0.1)
+
+        def abandon() -> None:
+            from docintake.services import processing
+
+            log.error(
+                "file %s is stuck past %.0f s: ending worker process %d", file_id, deadline, os.getpid()
+            )
+            try:
+                processing.fail_file(
+                    container, file_id, "timeout", f"processing took longer than {timeout} s"
+                )
+            finally:
+                os._exit(WATCHDOG_EXIT_CODE)
+
+        timer = threading.Timer(deadline, abandon)
+        timer.daemon = True
+        timer.start()
+        return timer
 
     def _run_process_file(self, file_id: str) -> None:
         from docintake.services import processing
 
         container = self._worker_container()
+        watchdog = self._start_watchdog(container, file_id)
         try:
             processing.process_file(container, file_id)
         except TaskTimeout:
@@ -113,6 +177,9 @@ class HueyQueue:
             processing.fail_file(
                 container, file_id, "out_of_memory", "processing exhausted the worker's memory"
             )
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
 
     def _run_recover_stale(self) -> None:
         from docintake.services import processing
@@ -131,7 +198,7 @@ class HueyQueue:
             raise ServiceUnavailable("the task queue is unavailable", headers={"Retry-After": "5"}) from exc
 
     def run_consumer(self, workers: int) -> None:
-        consumer = self.huey.create_consumer(workers=workers, worker_type="process", periodic=True)
+        consumer = _Consumer(self.huey, workers=workers, worker_type="process", periodic=True)
         consumer.run()
 
     def check(self) -> None:
