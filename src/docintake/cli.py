@@ -10,13 +10,18 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from docintake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(help="docintake: self-hosted document intake and extraction.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys (server-to-server credentials).", no_args_is_help=True)
@@ -129,25 +134,50 @@ def worker(workers: Annotated[int | None, typer.Option(help="Worker processes.")
     create_queue(settings).run_consumer(settings.workers)
 
 
-@keys_app.command("create")
-def keys_create(
-    account: Annotated[str | None, typer.Option(help="Account name (created if missing).")] = None,
-    environment: Annotated[str | None, typer.Option(help="Environment name (created if missing).")] = None,
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
-) -> None:
-    """Create an API key and print it, alone, on stdout."""
-    from docintake.services.auth import create_api_key, ensure_environment
+@contextmanager
+def _admin_session() -> Iterator[tuple[Settings, Session]]:
+    """A migrated database session for one admin command; a DocintakeError exits 1 with its message."""
+    from docintake.errors import DocintakeError
     from docintake.storage.database import Database
 
     settings = _settings()
     _migrate(settings)
     db = Database(settings.resolved_database_url)
-    with db.session() as session:
-        env = ensure_environment(
-            session, account or settings.bootstrap_account, environment or settings.bootstrap_environment
-        )
-        _, plaintext = create_api_key(session, env.id, name, settings.api_key_prefix)
-    db.dispose()
+    try:
+        with db.session() as session:
+            yield settings, session
+    except DocintakeError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+
+
+def _environment_id(
+    settings: Settings, session: Session, account: str | None, environment: str | None
+) -> str:
+    from docintake.services.auth import ensure_environment
+
+    account_name = account or settings.bootstrap_account
+    return ensure_environment(session, account_name, environment or settings.bootstrap_environment).id
+
+
+AccountOption = Annotated[str | None, typer.Option(help="Account name (created if missing).")]
+EnvironmentOption = Annotated[str | None, typer.Option(help="Environment name (created if missing).")]
+
+
+@keys_app.command("create")
+def keys_create(
+    account: AccountOption = None,
+    environment: EnvironmentOption = None,
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+) -> None:
+    """Create an API key and print it, alone, on stdout."""
+    from docintake.services.auth import create_api_key
+
+    with _admin_session() as (settings, session):
+        env_id = _environment_id(settings, session, account, environment)
+        _, plaintext = create_api_key(session, env_id, name, settings.api_key_prefix)
     typer.echo(plaintext)
 
 
@@ -155,13 +185,9 @@ def keys_create(
 def keys_list() -> None:
     """Show every key's prefix, name, environment, creation, last use and revocation."""
     from docintake.services.auth import list_api_keys
-    from docintake.storage.database import Database
     from docintake.storage.models import Account, Environment
 
-    settings = _settings()
-    _migrate(settings)
-    db = Database(settings.resolved_database_url)
-    with db.session() as session:
+    with _admin_session() as (_, session):
         typer.echo("PREFIX\tNAME\tACCOUNT/ENVIRONMENT\tCREATED\tLAST USED\tREVOKED")
         for key in list_api_keys(session):
             env = session.get(Environment, key.environment_id)
@@ -169,66 +195,39 @@ def keys_list() -> None:
             where = f"{account.name if account else '?'}/{env.name if env else '?'}"
             last = key.last_used_at.isoformat() if key.last_used_at else "never"
             revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
-            typer.echo(
-                f"{key.prefix}\t{key.name or '-'}\t{where}\t{key.created_at.isoformat()}\t{last}\t{revoked}"
-            )
-    db.dispose()
+            created = key.created_at.isoformat()
+            typer.echo(f"{key.prefix}\t{key.name or '-'}\t{where}\t{created}\t{last}\t{revoked}")
 
 
 @keys_app.command("revoke")
 def keys_revoke(prefix: str) -> None:
     """Revoke the key with this prefix; requests with it answer 401 from now on."""
-    from docintake.errors import NotFound
     from docintake.services.auth import revoke_api_key
-    from docintake.storage.database import Database
 
-    settings = _settings()
-    _migrate(settings)
-    db = Database(settings.resolved_database_url)
-    try:
-        with db.session() as session:
-            revoke_api_key(session, prefix)
-    except NotFound as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from None
-    finally:
-        db.dispose()
+    with _admin_session() as (_, session):
+        revoke_api_key(session, prefix)
     typer.echo(f"revoked {prefix}", err=True)
 
 
 @users_app.command("create")
 def users_create(
     username: str,
-    account: Annotated[str | None, typer.Option(help="Account name (created if missing).")] = None,
-    environment: Annotated[str | None, typer.Option(help="Environment name (created if missing).")] = None,
+    account: AccountOption = None,
+    environment: EnvironmentOption = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
 ) -> None:
     """Create a web user who can log in with POST /v1/auth/token."""
-    from docintake.errors import DocintakeError
-    from docintake.services.auth import create_user, ensure_environment
-    from docintake.storage.database import Database
+    from docintake.services.auth import create_user
 
     password = (
         sys.stdin.readline().rstrip("\r\n")
         if password_stdin
         else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     )
-    settings = _settings()
-    _migrate(settings)
-    db = Database(settings.resolved_database_url)
-    try:
-        with db.session() as session:
-            env = ensure_environment(
-                session, account or settings.bootstrap_account, environment or settings.bootstrap_environment
-            )
-            create_user(session, env.id, username, password)
-    except DocintakeError as exc:
-        typer.echo(exc.message, err=True)
-        raise typer.Exit(1) from None
-    finally:
-        db.dispose()
+    with _admin_session() as (settings, session):
+        create_user(session, _environment_id(settings, session, account, environment), username, password)
     typer.echo(f"created user {username}", err=True)
 
 

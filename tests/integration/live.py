@@ -62,9 +62,8 @@ def docintake(*args: str, env: dict[str, str], timeout: float = 60.0) -> str:
     return done.stdout
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of a process group, found through /proc."""
-    members = []
+def _live_processes() -> Iterator[tuple[int, int, int]]:
+    """(pid, ppid, pgrp) of every live (non-zombie) process, read from /proc."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -74,9 +73,18 @@ def group_members(pgid: int) -> list[int]:
             continue
         # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
         fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(entry.name))
-    return members
+        if fields[0] not in ("Z", "X"):
+            yield int(entry.name), int(fields[1]), int(fields[2])
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes of a process group."""
+    return [pid for pid, _, group in _live_processes() if group == pgid]
+
+
+def children_of(parent: int) -> list[int]:
+    """Live direct children of a process."""
+    return [pid for pid, ppid, _ in _live_processes() if ppid == parent]
 
 
 def memory_kib(pid: int) -> dict[str, int]:

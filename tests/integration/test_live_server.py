@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import make_pdf, make_png, make_zip
 from tests.integration.live import (
     LiveServer,
+    children_of,
     group_members,
     live_server,
     many_page_tiff,
@@ -416,42 +417,26 @@ def test_readyz_reports_every_dependency_ok(live: LiveServer) -> None:
     assert httpx.get(f"{live.base_url}/healthz", timeout=5, trust_env=False).json() == {"status": "ok"}
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
-
-
 def test_embedded_worker_that_dies_is_restarted(tmp_path: Path) -> None:
     """GIVEN serve with its embedded worker WHEN the worker is killed -9
     THEN serve starts a new one, the old one's processes are gone, and uploads still get processed."""
     with live_server(tmp_path / "data") as server:
         deadline = time.monotonic() + 10
-        while not _children(server.pid) and time.monotonic() < deadline:
+        while not children_of(server.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        (first,) = _children(server.pid)
-        old_workers = _children(first)
+        (first,) = children_of(server.pid)
+        old_workers = children_of(first)
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and [p for p in _children(server.pid) if p != first] == []:
+        while time.monotonic() < deadline and [p for p in children_of(server.pid) if p != first] == []:
             time.sleep(0.2)
-        replacement = [p for p in _children(server.pid) if p != first]
+        replacement = [p for p in children_of(server.pid) if p != first]
         assert replacement, f"no new worker was started:\n{server.logs()}"
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in old_workers):
+        while time.monotonic() < deadline and set(old_workers) & set(group_members(server.pid)):
             time.sleep(0.2)
-        assert not any(
-            Path(f"/proc/{p}/stat").exists() and " Z " not in Path(f"/proc/{p}/stat").read_text()
-            for p in old_workers
-        ), "worker processes of the killed consumer linger"
+        lingering = set(old_workers) & set(group_members(server.pid))
+        assert not lingering, f"worker processes of the killed consumer linger: {lingering}"
         with server.client() as client:
             answer = upload(client, ("after-restart.png", make_png("AFTER"), "image/png"))
             imp = final_import(server, client, answer["importId"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Request
@@ -21,10 +22,12 @@ from docintake.services.options import (
 )
 
 
-async def read_form(request: Request, container: Container) -> ParsedForm:
+@asynccontextmanager
+async def uploaded_form(request: Request, container: Container) -> AsyncIterator[ParsedForm]:
+    """The request's multipart form, streamed to spool files that are gone when the block ends."""
     s = container.settings
     s.tmp_dir.mkdir(parents=True, exist_ok=True)
-    return await parse_multipart(
+    form = await parse_multipart(
         request.stream(),
         request.headers.get("content-type", ""),
         tmp_dir=s.tmp_dir,
@@ -32,6 +35,10 @@ async def read_form(request: Request, container: Container) -> ParsedForm:
         max_request_bytes=s.max_request_bytes,
         max_files=s.max_files_per_request,
     )
+    try:
+        yield form
+    finally:
+        form.cleanup()
 
 
 def _one(form: ParsedForm, *names: str) -> str | None:

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from docintake.api.deps import ContainerDep, CursorQuery, IntakeDep, LimitQuery, PrincipalDep, ResourcesDep
-from docintake.api.forms import BATCH_FIELDS, batch_options, incoming_files, multipart_body, read_form
-from docintake.api.routes.ingest import ingest_answer
+from docintake.api.forms import BATCH_FIELDS, batch_options, incoming_files, multipart_body, uploaded_form
+from docintake.api.routes.ingest import run_intake
 from docintake.errors import ValidationFailed
 from docintake.schemas import ImportOut, IngestResponse, Page, SetOut
 from docintake.schemas.resources import ImportSummary
@@ -40,16 +40,12 @@ async def create_batch(
     request: Request, principal: PrincipalDep, container: ContainerDep, intake: IntakeDep
 ) -> IngestResponse:
     """One zip or several files with batch options; can create or extend a document set."""
-    form = await read_form(request, container)
-    try:
+    async with uploaded_form(request, container) as form:
         options = batch_options(form)
         items = incoming_files(form, ["file", "files"], container.settings.max_file_bytes)
         if not items:
             raise ValidationFailed("send a zip or files in 'file' or 'files'")
-        outcome = await run_in_threadpool(intake.ingest, principal, "batch", options, items)
-        return ingest_answer(principal, outcome, batch=True)
-    finally:
-        form.cleanup()
+        return await run_intake(intake, principal, "batch", options, items, batch=True)
 
 
 @router.get("/batches/{batch_id}")

@@ -16,8 +16,8 @@ from docintake.api.forms import (
     incoming_urls,
     json_options,
     multipart_body,
-    read_form,
     upload_options,
+    uploaded_form,
 )
 from docintake.errors import ValidationFailed
 from docintake.intake.incoming import IncomingFile
@@ -47,11 +47,17 @@ def ingest_answer(principal: Principal, outcome: IntakeOutcome, *, batch: bool =
     )
 
 
-async def _ingest(
-    intake: IntakeService, principal: Principal, kind: str, options: IntakeOptions, items: list[IncomingFile]
+async def run_intake(
+    intake: IntakeService,
+    principal: Principal,
+    kind: str,
+    options: IntakeOptions,
+    items: list[IncomingFile],
+    *,
+    batch: bool = False,
 ) -> IngestResponse:
     outcome = await run_in_threadpool(intake.ingest, principal, kind, options, items)
-    return ingest_answer(principal, outcome)
+    return ingest_answer(principal, outcome, batch=batch)
 
 
 @router.post("/uploads", status_code=201, openapi_extra=multipart_body(UPLOAD_FIELDS))
@@ -59,16 +65,13 @@ async def upload(
     request: Request, principal: PrincipalDep, container: ContainerDep, intake: IntakeDep
 ) -> IngestResponse:
     """Upload files (and/or URLs) in one import; answers at once, processing goes on in the background."""
-    form = await read_form(request, container)
-    try:
+    async with uploaded_form(request, container) as form:
         options = upload_options(form)
         items = incoming_files(form, ["files", "file"], container.settings.max_file_bytes)
         items += incoming_urls(form.fields.get("urls", []))
         if not items:
             raise ValidationFailed("send at least one file in 'files' or one URL in 'urls'")
-        return await _ingest(intake, principal, "upload", options, items)
-    finally:
-        form.cleanup()
+        return await run_intake(intake, principal, "upload", options, items)
 
 
 @router.post("/document", status_code=201, openapi_extra=multipart_body(UPLOAD_FIELDS))
@@ -76,25 +79,22 @@ async def upload_one(
     request: Request, principal: PrincipalDep, container: ContainerDep, intake: IntakeDep
 ) -> IngestResponse:
     """Upload exactly one file (field `file` or `files`)."""
-    form = await read_form(request, container)
-    try:
+    async with uploaded_form(request, container) as form:
         items = incoming_files(form, ["file", "files"], container.settings.max_file_bytes)
         if len(items) != 1:
             raise ValidationFailed(f"send exactly one file in 'file' (got {len(items)})")
-        return await _ingest(intake, principal, "document", upload_options(form), items)
-    finally:
-        form.cleanup()
+        return await run_intake(intake, principal, "document", upload_options(form), items)
 
 
 @router.post("/by-url", status_code=201)
 async def by_url(body: ByUrlRequest, principal: PrincipalDep, intake: IntakeDep) -> IngestResponse:
     """Import documents from http(s) URLs; the worker downloads them (private addresses are refused)."""
-    return await _ingest(intake, principal, "url", json_options(body), incoming_urls(body.urls))
+    return await run_intake(intake, principal, "url", json_options(body), incoming_urls(body.urls))
 
 
 @router.post("/document/by-url", status_code=201)
 async def one_by_url(body: OneUrlRequest, principal: PrincipalDep, intake: IntakeDep) -> IngestResponse:
-    return await _ingest(intake, principal, "url", json_options(body), incoming_urls([body.url]))
+    return await run_intake(intake, principal, "url", json_options(body), incoming_urls([body.url]))
 
 
 @router.get("/files/{file_id}")
