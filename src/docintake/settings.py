@@ -61,10 +61,12 @@ class Settings(BaseSettings):
         default=200 * 1024 * 1024, description="Largest accepted single file, uploaded, fetched or unzipped."
     )
     max_files_per_request: int = Field(default=500, description="Most files one upload request may carry.")
-    zip_max_entries: int = Field(default=1000, description="Most entries one zip may hold.")
+    zip_max_entries: int = Field(
+        default=1000, description="Most zip entries one request may unpack, nested zips included."
+    )
     zip_max_total_bytes: int = Field(
         default=1024 * 1024 * 1024,
-        description="Most uncompressed bytes one zip (with nested zips) may expand to.",
+        description="Most uncompressed bytes the zips of one request may expand to, nested zips included.",
     )
     zip_max_ratio: int = Field(
         default=200, description="Highest compression ratio of a zip entry before it counts as a zip bomb."

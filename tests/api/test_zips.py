@@ -295,19 +295,43 @@ def test_lone_zip_bomb_answers_400_and_creates_nothing(service: Service) -> None
     assert [(e["file"], e["code"]) for e in problem["errors"]] == [("lonely-bomb.zip", "zip_bomb")]
     assert get(service, "/v1/imports")["items"] == []
     assert_tmp_empty(service)
+    blobs = service.settings.data_dir / "blobs"
+    assert not [p for p in blobs.rglob("*") if p.is_file()], "a refused request left its blobs behind"
 
 
 @pytest.mark.parametrize("settings_overrides", [{"zip_max_total_bytes": 150_000}])
-def test_zip_size_budget_is_per_uploaded_zip(service: Service) -> None:
-    """Two zips of 100 KB each in one request both fit a 150 KB per-zip budget."""
+def test_zip_size_budget_is_shared_by_the_zips_of_a_request(service: Service) -> None:
+    """GIVEN a 150 KB budget WHEN two zips of 100 KB each come in one request
+    THEN the first is unpacked and the second is refused: many zips cannot multiply the budget."""
     first = make_zip({"a.pdf": noise(100_000, 1)})
     second = make_zip({"b.pdf": noise(100_000, 2)})
     body = created(upload(service, ("one.zip", first), ("two.zip", second)))
-    assert {e["code"] for e in body["errors"]} == {
-        "unsupported_type"
-    }  # noise is no document; no zip_too_large
     by_name = files_by_name(service, body["importId"])
-    assert by_name["one.zip"]["status"] == by_name["two.zip"]["status"] == "processed"
+    assert by_name["one.zip"]["status"] == "processed"
+    assert by_name["two.zip"]["status"] == "rejected"
+    assert by_name["two.zip"]["error"]["code"] == "zip_too_large"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"zip_max_entries": 50}])
+def test_nested_zips_cannot_multiply_the_entry_limit(service: Service) -> None:
+    """GIVEN at most 50 entries per request WHEN a zip holds 10 zips of 10 empty files each (110 entries)
+    THEN unpacking stops at the budget: the zips past it are rejected zip_too_many_entries."""
+    inner = {f"e{i}.pdf": b"" for i in range(10)}
+    outer = make_zip({f"inner{i}.zip": make_zip({**inner, f"tag{i}.pdf": b""}) for i in range(10)})
+    body = created(upload(service, ("outer.zip", outer)))
+    codes = [e["code"] for e in body["errors"]]
+    assert "zip_too_many_entries" in codes
+    assert len(get(service, f"/v1/imports/{body['importId']}")["files"]) <= 1 + 50
+
+
+def test_small_entries_are_not_exempt_from_the_ratio_check(service: Service) -> None:
+    """GIVEN a zip of fifty 1 MiB files of zeros (ratio ~1000) WHEN uploaded THEN it is a zip bomb."""
+    bomb = make_zip({f"z{i}.pdf": bytes(1024 * 1024) for i in range(50)})
+    response = upload(service, ("many-small.zip", bomb), ("ok.zip", make_zip({"a.png": make_png()})))
+    body = created(response)
+    assert [(e["file"], e["code"]) for e in body["errors"]] == [("many-small.zip", "zip_bomb")]
+    blobs = sum(p.stat().st_size for p in (service.settings.data_dir / "blobs").rglob("*") if p.is_file())
+    assert blobs < 1024 * 1024
 
 
 @pytest.mark.parametrize("settings_overrides", [{"zip_max_total_bytes": 100_000}])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from docintake.errors import PayloadTooLarge, ValidationFailed
+from docintake.intake.incoming import clean_filename
 
 __all__ = ["ParsedForm", "UploadedPart", "parse_multipart"]
 
@@ -105,14 +105,6 @@ def _decode_ext_value(value: str) -> str | None:
         return None
 
 
-def _clean_filename(raw: str) -> str:
-    """Reduce a client's filename to a safe display name: last path component, no controls, NFC."""
-    name = re.split(r"[/\\]", raw)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
-    name = unicodedata.normalize("NFC", name).strip()
-    return "upload" if name in ("", ".", "..") else name
-
-
 class _Builder:
     """Holds the state between MultipartParser callbacks and turns the parts into a ParsedForm."""
 
@@ -169,7 +161,7 @@ class _Builder:
         self.out = tempfile.NamedTemporaryFile(dir=self.tmp_dir, prefix="upload-", delete=False)  # noqa: SIM115
         self.part = UploadedPart(
             field=self.name,
-            filename=_clean_filename(self.pending_filename or ""),
+            filename=clean_filename(self.pending_filename or ""),
             path=Path(self.out.name),
             size=0,
             sha256="",

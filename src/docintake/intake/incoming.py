@@ -7,18 +7,31 @@ what the file is called, where it came from, and, if it was already refused on t
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from docintake.domain import FileSource
 
+MAX_NAME = 255
 
-def clean_filename(name: str, fallback: str = "upload") -> str:
-    """NFC, no control characters, bounded length: a label to show, never a path to open."""
+
+def clean_filename(name: str, fallback: str = "upload", *, keep_path: bool = False) -> str:
+    """The one filename cleaner: NFC, no control characters, the last path component (unless
+    ``keep_path``, for names inside a zip), at most 255 characters with the extension kept.
+    The result is a label to show, never a path to open."""
     name = unicodedata.normalize("NFC", name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc").strip()
-    return name[:255] or fallback
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cc")
+    if not keep_path:
+        name = re.split(r"[/\\]", name)[-1]
+    name = name.strip()
+    if name in ("", ".", ".."):
+        return fallback
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        name = stem[: MAX_NAME - 1 - len(ext)] + dot + ext if dot and len(ext) <= 16 else name[:MAX_NAME]
+    return name
 
 
 @dataclass

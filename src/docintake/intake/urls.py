@@ -17,7 +17,6 @@ import re
 import socket
 import tempfile
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email.message import Message
@@ -28,6 +27,7 @@ from urllib.parse import unquote
 import httpx
 
 from docintake.errors import FileRejected, ProcessingError, TransientError
+from docintake.intake.incoming import clean_filename
 from docintake.settings import Settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -169,15 +169,6 @@ def _network_errors(host: str) -> Iterator[None]:
         raise TransientError(f"Could not fetch from {host}.", code="url_unreachable") from None
 
 
-def _clean_filename(name: str) -> str:
-    name = unicodedata.normalize("NFC", name)
-    name = "".join(ch for ch in name if ch not in "/\\" and unicodedata.category(ch) != "Cc").strip()
-    if len(name) > 255:
-        stem, dot, ext = name.rpartition(".")
-        name = stem[: 254 - len(ext)] + dot + ext if dot and len(ext) <= 16 else name[:255]
-    return "" if name in (".", "..") else name
-
-
 def _filename(response: httpx.Response, url: httpx.URL) -> str:
     """Content-Disposition (``filename*`` beats ``filename``), else the URL's last path segment."""
     disposition = response.headers.get("content-disposition")
@@ -188,10 +179,10 @@ def _filename(response: httpx.Response, url: httpx.URL) -> str:
         extended = [v for k, v in params if k.lower() == "filename" and isinstance(v, tuple)]
         plain = [v for k, v in params if k.lower() == "filename" and isinstance(v, str)]
         for value in extended[:1] or plain[:1]:
-            if name := _clean_filename(collapse_rfc2231_value(value, errors="replace")):
+            if name := clean_filename(collapse_rfc2231_value(value, errors="replace"), ""):
                 return name
     segments = [s for s in url.raw_path.split(b"?")[0].decode("ascii", "replace").split("/") if s]
-    if segments and (name := _clean_filename(unquote(segments[-1], errors="replace"))):
+    if segments and (name := clean_filename(unquote(segments[-1], errors="replace"), "")):
         return name
     return "download"
 

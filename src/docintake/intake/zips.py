@@ -19,25 +19,44 @@ from pathlib import Path
 from docintake.errors import FileRejected
 
 CHUNK = 1024 * 1024
+# Entries smaller than this cannot do harm whatever their ratio (an empty file has an infinite one).
+RATIO_FLOOR_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
 class ZipLimits:
-    max_entries: int
-    max_total_bytes: int
     max_ratio: int
     max_file_bytes: int
 
 
 @dataclass
-class ByteBudget:
-    """Uncompressed bytes still allowed for one upload, shared by nested zips."""
+class UnpackBudget:
+    """What the zips of one request may still expand to, shared by every zip and nested zip in it:
+    a per-archive limit alone would let nested zips multiply it."""
 
-    remaining: int
+    bytes_left: int
+    entries_left: int
 
-    def take(self, amount: int) -> None:
-        self.remaining -= amount
-        if self.remaining < 0:
+    def take_entries(self, count: int) -> None:
+        if count > self.entries_left:
+            raise FileRejected(
+                f"the zip holds {count} entries, more than the {self.entries_left} still allowed for this "
+                "request (nested zips count too)",
+                code="zip_too_many_entries",
+            )
+        self.entries_left -= count
+
+    def check_declared(self, declared: int) -> None:
+        if declared > self.bytes_left:
+            raise FileRejected(
+                f"the zip declares {declared} uncompressed bytes, more than the {self.bytes_left} still "
+                "allowed for this request's zips",
+                code="zip_too_large",
+            )
+
+    def take_bytes(self, amount: int) -> None:
+        self.bytes_left -= amount
+        if self.bytes_left < 0:
             raise FileRejected(
                 "the zip expands to more than the allowed total size (zip bomb?)", code="zip_too_large"
             )
@@ -73,7 +92,7 @@ def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
 
 
 def _inflate(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, budget: ByteBudget, tmp_dir: Path
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits, budget: UnpackBudget, tmp_dir: Path
 ) -> tuple[Path, int, str]:
     """Stream one entry to a spool file, counting real bytes against every limit."""
     digest = hashlib.sha256()
@@ -84,12 +103,12 @@ def _inflate(
             with archive.open(info) as source:
                 while chunk := source.read(CHUNK):
                     size += len(chunk)
-                    budget.take(len(chunk))
+                    budget.take_bytes(len(chunk))
                     if size > limits.max_file_bytes:
                         raise FileRejected(
                             f"the entry is larger than {limits.max_file_bytes} bytes", code="file_too_large"
                         )
-                    if size > max(info.compress_size, 1) * limits.max_ratio and size > CHUNK:
+                    if size > max(info.compress_size, 1) * limits.max_ratio and size > RATIO_FLOOR_BYTES:
                         raise FileRejected(
                             "the entry's compression ratio is too high (zip bomb)", code="zip_bomb"
                         )
@@ -101,7 +120,7 @@ def _inflate(
     return spool_path, size, digest.hexdigest()
 
 
-def unpack_zip(path: Path, *, limits: ZipLimits, budget: ByteBudget, tmp_dir: Path) -> list[ZipMember]:
+def unpack_zip(path: Path, *, limits: ZipLimits, budget: UnpackBudget, tmp_dir: Path) -> list[ZipMember]:
     """Return the members of the zip at ``path``; a whole-archive problem raises ``FileRejected``.
 
     Members that are refused on their own (unsafe path, too large, encrypted, corrupt) come back
@@ -113,20 +132,11 @@ def unpack_zip(path: Path, *, limits: ZipLimits, budget: ByteBudget, tmp_dir: Pa
         raise FileRejected(f"not a readable zip archive: {exc}", code="zip_invalid") from None
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
-        if len(infos) > limits.max_entries:
-            raise FileRejected(
-                f"the zip holds {len(infos)} entries, more than the limit of {limits.max_entries}",
-                code="zip_too_many_entries",
-            )
-        declared = sum(info.file_size for info in infos)
-        if declared > budget.remaining:
-            raise FileRejected(
-                f"the zip declares {declared} uncompressed bytes, more than the limit of "
-                f"{limits.max_total_bytes}",
-                code="zip_too_large",
-            )
+        budget.take_entries(len(infos))
+        budget.check_declared(sum(info.file_size for info in infos))
         for info in infos:
-            if info.file_size > max(info.compress_size, 1) * limits.max_ratio and info.file_size > CHUNK:
+            too_dense = info.file_size > max(info.compress_size, 1) * limits.max_ratio
+            if too_dense and info.file_size > RATIO_FLOOR_BYTES:
                 raise FileRejected(
                     f"entry {info.filename!r} has a compression ratio over {limits.max_ratio} (zip bomb)",
                     code="zip_bomb",

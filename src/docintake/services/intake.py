@@ -1,12 +1,15 @@
-"""Intake: every IncomingFile, whatever door it came through, is recorded, stored and queued here.
+"""Intake: every IncomingFile, whatever door it came through, is checked, stored and recorded here.
 
-The order matters for "nothing lost": rows and blobs are written in one transaction, tasks are
-queued only after it commits (a worker never sees an id that does not exist yet), and every
-refusal is a row with a reason rather than a silent drop.
+Two phases, for "nothing lost" without a long lock:
+1. *prepare* (no database): sniff each file, store its bytes as a blob, unpack zips into prepared
+   children, all within the request's unpack budget;
+2. *record* (one short transaction): write the rows; tasks are queued only after the commit, so a
+   worker never sees an id that does not exist yet. Every refusal is a row with a reason.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 
@@ -15,16 +18,41 @@ from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
 from docintake.domain import DocumentStatus, FileSource, FileStatus
-from docintake.errors import FileProblem, FileRejected, PayloadTooLarge, UnsupportedUpload, ValidationFailed
-from docintake.intake.incoming import IncomingFile
+from docintake.errors import (
+    FileProblem,
+    FileRejected,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedUpload,
+    ValidationFailed,
+)
+from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.intake.sniff import Sniffed, sniff_file, supported_formats
 from docintake.intake.urls import check_address, literal_ip, validate_url
-from docintake.intake.zips import ByteBudget, ZipLimits, unpack_zip
+from docintake.intake.zips import UnpackBudget, ZipLimits, unpack_zip
 from docintake.services.auth import Principal
 from docintake.services.container import Container
 from docintake.services.options import IntakeOptions, check_document_type
 from docintake.storage.blobs import blob_key
 from docintake.storage.models import Document, DocumentSet, File, Import
+
+log = logging.getLogger(__name__)
+REFUSED = Sniffed("unsupported", None, "refused before its content was examined")
+
+
+@dataclass
+class Prepared:
+    """One file after the checks: where its bytes are, what it is, what becomes of it."""
+
+    item: IncomingFile
+    verdict: Sniffed
+    status: FileStatus = FileStatus.queued
+    blob_key: str | None = None
+    problem: tuple[str, str] | None = None
+    children: list[Prepared] = field(default_factory=list)
+
+    def walk(self) -> list[Prepared]:
+        return [self, *(p for child in self.children for p in child.walk())]
 
 
 @dataclass
@@ -39,9 +67,6 @@ class IntakeOutcome:
     to_queue: list[str] = field(default_factory=list)
 
 
-REFUSED = Sniffed("unsupported", None, "refused before its content was examined")
-
-
 def _new_set_reference() -> str:
     return "SET-" + secrets.token_hex(5).upper()
 
@@ -49,8 +74,11 @@ def _new_set_reference() -> str:
 class IntakeService:
     def __init__(self, container: Container) -> None:
         self.c = container
-        s = container.settings
-        self.limits = ZipLimits(s.zip_max_entries, s.zip_max_total_bytes, s.zip_max_ratio, s.max_file_bytes)
+        self.limits = ZipLimits(container.settings.zip_max_ratio, container.settings.max_file_bytes)
+
+    def new_budget(self) -> UnpackBudget:
+        s = self.c.settings
+        return UnpackBudget(bytes_left=s.zip_max_total_bytes, entries_left=s.zip_max_entries)
 
     # -- the request path ---------------------------------------------------------------------
 
@@ -58,29 +86,35 @@ class IntakeService:
         self, principal: Principal, kind: str, options: IntakeOptions, items: list[IncomingFile]
     ) -> IntakeOutcome:
         """Record ``items`` as one import; raise (creating nothing) when not one of them is acceptable."""
-        verdicts = [self.precheck(item) for item in items]
         try:
             if not items:
                 raise ValidationFailed("send at least one file or URL")
-            if all(verdict.kind == "unsupported" for verdict in verdicts):
-                self._refuse_all(items)
+            budget = self.new_budget()
+            prepared = [
+                self.prepare(item, principal.environment_id, depth=0, budget=budget) for item in items
+            ]
+            if all(p.status is FileStatus.rejected for p in prepared):
+                self._forget_blobs(principal.environment_id, prepared)
+                self._refuse_all(prepared)
             with self.c.db.session() as session:
-                outcome = self._record(session, principal, kind, options, items, verdicts)
-                top_level = [row for row in outcome.files if row.parent_file_id is None]
-                if all(row.status == FileStatus.rejected.value for row in top_level):
-                    # e.g. a lone zip bomb: refused while unpacking; roll back and answer like above.
-                    for item, row in zip(items, top_level, strict=True):
-                        item.problem = (row.error_code or "rejected", row.error_message or "refused")
-                    self._refuse_all(items)
+                outcome = self._record(session, principal, kind, options, prepared)
         finally:
             for item in items:
                 item.discard()
-        for file_id in outcome.to_queue:
-            self.c.queue.enqueue_file(file_id, priority=options.priority)
+        self.enqueue(outcome.to_queue, priority=options.priority)
         return outcome
 
+    def enqueue(self, file_ids: list[str], *, priority: bool) -> None:
+        """Queue recorded files. A queue outage loses nothing: the rows are committed `queued` and the
+        stale-file sweep queues them again, so the upload still succeeds."""
+        for file_id in file_ids:
+            try:
+                self.c.queue.enqueue_file(file_id, priority=priority)
+            except ServiceUnavailable:
+                log.warning("queue unavailable: file %s stays queued for the recovery sweep", file_id)
+
     def precheck(self, item: IncomingFile) -> Sniffed:
-        """Sniff uploaded bytes, check URLs; an ``unsupported`` verdict means refused (``item.problem`` says why).
+        """Sniff bytes, check URLs; an ``unsupported`` verdict means refused (``item.problem`` says why).
 
         A URL not fetched yet is only checked; once the worker has downloaded it (``spool`` set),
         its bytes are sniffed like an upload's."""
@@ -103,12 +137,73 @@ class IntakeService:
             item.problem = (verdict.code, f"{verdict.reason}; send {supported_formats()}")
         return verdict
 
-    def _refuse_all(self, items: list[IncomingFile]) -> None:
-        problems = [FileProblem(item.filename, *item.problem) for item in items if item.problem]
+    def prepare(
+        self, item: IncomingFile, environment_id: str, *, depth: int, budget: UnpackBudget
+    ) -> Prepared:
+        """Check one file and store its bytes; unpack a zip into prepared children (no database)."""
+        verdict = self.precheck(item)
+        prepared = Prepared(item, verdict)
+        if item.spool is not None and item.sha256:
+            prepared.blob_key = blob_key(environment_id, item.sha256)
+            self.c.blobs.put_file(prepared.blob_key, item.spool)
+            item.spool = None
+        if item.problem is not None:
+            prepared.status, prepared.problem = FileStatus.rejected, item.problem
+        elif verdict.kind == "bundle":
+            self._unpack(prepared, environment_id, depth, budget)
+        return prepared
+
+    def _unpack(self, prepared: Prepared, environment_id: str, depth: int, budget: UnpackBudget) -> None:
+        max_depth = self.c.settings.zip_max_depth
+        if depth >= max_depth:
+            prepared.status = FileStatus.rejected
+            prepared.problem = (
+                "zip_too_deep",
+                f"zips nested deeper than {max_depth} levels are not unpacked",
+            )
+            return
+        assert prepared.blob_key is not None
+        try:
+            with self.c.blobs.local_path(prepared.blob_key) as path:
+                members = unpack_zip(path, limits=self.limits, budget=budget, tmp_dir=self.c.settings.tmp_dir)
+        except FileRejected as exc:
+            prepared.status, prepared.problem = FileStatus.rejected, (exc.code, exc.message)
+            return
+        children = [
+            IncomingFile(
+                clean_filename(m.name, "unnamed", keep_path=True),
+                FileSource.zip,
+                spool=m.spool,
+                size=m.size,
+                sha256=m.sha256,
+                problem=m.problem,
+            )
+            for m in members
+        ]
+        try:
+            for child in children:
+                prepared.children.append(self.prepare(child, environment_id, depth=depth + 1, budget=budget))
+        finally:
+            for child in children:
+                child.discard()
+        prepared.status = FileStatus.processed
+
+    def _refuse_all(self, prepared: list[Prepared]) -> None:
+        problems = [FileProblem(p.item.filename, *p.problem) for p in prepared if p.problem]
         names = ", ".join(f"{p.file!r} ({p.message})" for p in problems)
         if all(p.code == "file_too_large" for p in problems):
             raise PayloadTooLarge(f"no file could be accepted: {names}", errors=problems)
         raise UnsupportedUpload(f"no file could be accepted: {names}", errors=problems)
+
+    def _forget_blobs(self, environment_id: str, prepared: list[Prepared]) -> None:
+        """Blobs stored for a request that ends up refused, unless a recorded file already uses them."""
+        keys = {p.blob_key for top in prepared for p in top.walk() if p.blob_key}
+        if not keys:
+            return
+        with self.c.db.session() as session:
+            used = set(session.scalars(select(File.blob_key).where(File.blob_key.in_(keys))))
+        for key in keys - used:
+            self.c.blobs.delete(key)
 
     def _record(
         self,
@@ -116,8 +211,7 @@ class IntakeService:
         principal: Principal,
         kind: str,
         options: IntakeOptions,
-        items: list[IncomingFile],
-        verdicts: list[Sniffed],
+        prepared: list[Prepared],
     ) -> IntakeOutcome:
         env = principal.environment_id
         doc_type = check_document_type(session, env, options.document_type)
@@ -134,9 +228,8 @@ class IntakeService:
         session.add(imp)
         session.flush()
         outcome = IntakeOutcome(import_=imp, set_reference=document_set.reference if document_set else None)
-        for item, verdict in zip(items, verdicts, strict=True):
-            budget = ByteBudget(self.c.settings.zip_max_total_bytes)  # per uploaded zip, nested ones included
-            self.register(session, outcome, item, verdict, parent=None, depth=0, budget=budget)
+        for top in prepared:
+            self.write(session, outcome, top, parent=None)
         return outcome
 
     def _resolve_set(self, session: Session, env: str, options: IntakeOptions) -> DocumentSet | None:
@@ -160,20 +253,17 @@ class IntakeService:
 
     # -- shared by the request path and the worker (URL downloads) ----------------------------
 
-    def register(
+    def write(
         self,
         session: Session,
         outcome: IntakeOutcome,
-        item: IncomingFile,
-        verdict: Sniffed,
+        prepared: Prepared,
         *,
         parent: File | None,
-        depth: int,
-        budget: ByteBudget,
         existing: File | None = None,
     ) -> File:
-        """Turn one IncomingFile into a file row (and a document, or children for a zip)."""
-        imp = outcome.import_
+        """The rows for one prepared file: the file, and a document or its zip children."""
+        imp, item = outcome.import_, prepared.item
         row = existing or File(
             environment_id=imp.environment_id,
             import_id=imp.id,
@@ -185,34 +275,30 @@ class IntakeService:
         )
         if existing is None:
             session.add(row)
-        if item.spool is not None or item.size:
+        if item.sha256:
+            row.size, row.sha256, row.blob_key = item.size, item.sha256, prepared.blob_key
+        elif item.size:
             row.size = item.size
-        row.sha256 = item.sha256
-        row.media_type = verdict.media_type
-        if item.spool is not None and item.sha256:
-            key = blob_key(imp.environment_id, item.sha256)
-            self.c.blobs.put_file(key, item.spool)
-            item.spool = None
-            row.blob_key = key
+        row.media_type = prepared.verdict.media_type
         session.flush()
         outcome.files.append(row)
         if row.sha256:
             row.duplicate_of = session.scalar(
                 select(File.id)
-                .where(
-                    File.environment_id == imp.environment_id, File.sha256 == row.sha256, File.id != row.id
-                )
+                .where(File.environment_id == imp.environment_id, File.sha256 == row.sha256, File.id < row.id)
                 .order_by(File.id)
                 .limit(1)
             )
-        if item.problem is not None or verdict.kind == "unsupported":
-            code, message = item.problem or ("rejected", "refused")
+        if prepared.status is FileStatus.rejected:
+            code, message = prepared.problem or ("rejected", "refused")
             row.status, row.error_code, row.error_message = FileStatus.rejected.value, code, message
             outcome.problems.append(FileProblem(row.filename, code, message))
+        elif prepared.verdict.kind == "bundle":
+            row.status, row.processed_at = FileStatus.processed.value, utcnow()
+            for child in prepared.children:
+                self.write(session, outcome, child, parent=row)
         elif item.source is FileSource.url and row.blob_key is None:
             outcome.to_queue.append(row.id)
-        elif verdict.kind == "bundle":
-            self._unpack(session, outcome, row, depth, budget)
         else:
             document = Document(
                 environment_id=imp.environment_id,
@@ -228,37 +314,3 @@ class IntakeService:
             outcome.first_documents[row.id] = document.id
             outcome.to_queue.append(row.id)
         return row
-
-    def _unpack(
-        self, session: Session, outcome: IntakeOutcome, row: File, depth: int, budget: ByteBudget
-    ) -> None:
-        if depth >= self.c.settings.zip_max_depth:
-            row.status, row.error_code = FileStatus.rejected.value, "zip_too_deep"
-            row.error_message = (
-                f"zips nested deeper than {self.c.settings.zip_max_depth} levels are not unpacked"
-            )
-            outcome.problems.append(FileProblem(row.filename, row.error_code, row.error_message))
-            return
-        assert row.blob_key is not None
-        try:
-            with self.c.blobs.local_path(row.blob_key) as path:
-                members = unpack_zip(path, limits=self.limits, budget=budget, tmp_dir=self.c.settings.tmp_dir)
-        except FileRejected as exc:
-            row.status, row.error_code, row.error_message = FileStatus.rejected.value, exc.code, exc.message
-            outcome.problems.append(FileProblem(row.filename, exc.code, exc.message))
-            return
-        children = [
-            IncomingFile(
-                m.name, FileSource.zip, spool=m.spool, size=m.size, sha256=m.sha256, problem=m.problem
-            )
-            for m in members
-        ]
-        try:
-            for child in children:
-                verdict = self.precheck(child)
-                self.register(session, outcome, child, verdict, parent=row, depth=depth + 1, budget=budget)
-        finally:
-            for child in children:
-                child.discard()
-        row.status = FileStatus.processed.value
-        row.processed_at = utcnow()

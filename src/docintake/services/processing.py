@@ -18,7 +18,6 @@ from docintake.domain import DocumentStatus, FileSource, FileStatus
 from docintake.errors import DocintakeError, FileRejected
 from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.intake.urls import fetch_url
-from docintake.intake.zips import ByteBudget
 from docintake.pipeline import default_stages
 from docintake.pipeline.runner import PipelineContext, PipelineOutcome, run_pipeline
 from docintake.services.container import Container
@@ -143,7 +142,10 @@ def _download(c: Container, file_id: str, url: str) -> dict[str, Any] | None:
     )
     intake = IntakeService(c)
     try:
-        verdict = intake.precheck(item)
+        with c.db.session() as session:
+            row = session.get(File, file_id)
+            env = row.environment_id if row else ""
+        prepared = intake.prepare(item, env, depth=0, budget=intake.new_budget())
         with c.db.session() as session:
             row = session.get(File, file_id)
             imp = session.get(Import, row.import_id) if row else None
@@ -151,18 +153,11 @@ def _download(c: Container, file_id: str, url: str) -> dict[str, Any] | None:
                 return None
             row.filename = item.filename
             outcome = IntakeOutcome(import_=imp)
-            budget = ByteBudget(c.settings.zip_max_total_bytes)
-            intake.register(
-                session, outcome, item, verdict, parent=None, depth=0, budget=budget, existing=row
-            )
-            if row.status == FileStatus.queued.value:
-                row.status = FileStatus.processing.value
-            if row.status != FileStatus.processing.value:
-                row.processed_at = utcnow()
-                queued = [fid for fid in outcome.to_queue if fid != file_id]
-                result = None
-            else:
-                queued = []
+            intake.write(session, outcome, prepared, parent=None, existing=row)
+            queued = [fid for fid in outcome.to_queue if fid != file_id]
+            priority = bool(imp.priority)
+            result = None
+            if row.status == FileStatus.processing.value:
                 result = {
                     "blob_key": row.blob_key,
                     "media_type": row.media_type,
@@ -170,10 +165,11 @@ def _download(c: Container, file_id: str, url: str) -> dict[str, Any] | None:
                     "password": imp.pdf_password,
                     "options": dict(imp.options),
                 }
+            elif row.processed_at is None:
+                row.processed_at = utcnow()
     finally:
         item.discard()
-    for child_id in queued:
-        c.queue.enqueue_file(child_id, priority=bool(imp.priority))
+    intake.enqueue(queued, priority=priority)
     return result
 
 

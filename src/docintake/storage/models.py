@@ -131,7 +131,7 @@ class Import(Base):
 class File(Base):
     __tablename__ = "files"
     __table_args__ = (
-        Index("ix_files_env_sha", "environment_id", "sha256"),
+        Index("ix_files_env_sha", "environment_id", "sha256", "id"),
         Index("ix_files_import", "import_id"),
         Index("ix_files_env_status", "environment_id", "status"),
     )

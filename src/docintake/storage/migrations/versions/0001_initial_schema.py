@@ -174,7 +174,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("files", schema=None) as batch_op:
-        batch_op.create_index("ix_files_env_sha", ["environment_id", "sha256"], unique=False)
+        batch_op.create_index("ix_files_env_sha", ["environment_id", "sha256", "id"], unique=False)
         batch_op.create_index("ix_files_env_status", ["environment_id", "status"], unique=False)
         batch_op.create_index("ix_files_import", ["import_id"], unique=False)
 
