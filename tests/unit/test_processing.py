@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from docintake.clock import utcnow
+from docintake.pipeline.runner import DocumentPart, PipelineOutcome
 from docintake.services import processing
-from docintake.storage.models import File
+from docintake.storage.models import Document, File
 from tests.conftest import Service, make_pdf
 
 
@@ -71,3 +72,34 @@ def test_recent_processing_file_is_left_alone(service: Service) -> None:
         )
     assert processing.recover_stale(service.container, lease_seconds=600) == []
     assert _file(service, file_id)["status"] == "processing"
+
+
+def test_queued_file_whose_task_was_lost_is_queued_again(service: Service) -> None:
+    """GIVEN a file committed `queued` whose task never reached the queue (the queue was down)
+    WHEN the sweep runs past the lease THEN it is queued again and ends processed."""
+    file_id = _upload(service)
+    with service.container.db.session() as session:
+        session.execute(
+            update(File)
+            .where(File.id == file_id)
+            .values(status="queued", updated_at=utcnow() - timedelta(hours=1))
+        )
+    assert processing.recover_stale(service.container, lease_seconds=60) == [file_id]
+    assert _file(service, file_id)["status"] == "processed"
+
+
+def test_a_result_never_overwrites_a_cancel(service: Service) -> None:
+    """GIVEN a file cancelled while its worker was still running WHEN the worker records its result
+    THEN the file stays failed/cancelled and its document failed."""
+    file_id = _upload(service)
+    with service.container.db.session() as session:
+        session.execute(update(File).where(File.id == file_id).values(status="processing"))
+        session.execute(update(Document).where(Document.file_id == file_id).values(status="processing"))
+    import_id = _file(service, file_id)["importId"]
+    cancelled = service.client.post(f"/v1/imports/{import_id}/cancel", headers=service.tenant.headers)
+    assert cancelled.status_code == 200
+    outcome = PipelineOutcome(page_count=2, documents=[DocumentPart(1, 2)], errors=[], timings={}, fatal=None)
+    processing._record(service.container, file_id, outcome)
+    body = _file(service, file_id)
+    assert (body["status"], body["error"]["code"]) == ("failed", "cancelled")  # type: ignore[index]
+    assert body["documents"][0]["status"] == "failed"  # type: ignore[index]

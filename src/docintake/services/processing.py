@@ -32,22 +32,45 @@ def fail_file(
 ) -> None:
     """Record a final failure on the file and its unfinished documents (no-op if already final)."""
     with c.db.session() as session:
-        row = session.get(File, file_id)
-        if row is None or FileStatus(row.status).is_final:
-            return
-        _set_final(session, row, status, code, message)
+        _finish(session, file_id, status, code, message, only_from=PENDING)
 
 
-def _set_final(
-    session: Session, row: File, status: FileStatus, code: str | None, message: str | None
-) -> None:
-    row.status, row.error_code, row.error_message = status.value, code, message
-    row.processed_at = utcnow()
+PENDING = (FileStatus.queued.value, FileStatus.processing.value)
+
+
+def _finish(
+    session: Session,
+    file_id: str,
+    status: FileStatus,
+    code: str | None,
+    message: str | None,
+    *,
+    only_from: tuple[str, ...] = (FileStatus.processing.value,),
+    pages: int | None = None,
+) -> bool:
+    """Move a file to a final status only if it is still in ``only_from``: a conditional UPDATE, so
+    a cancel, a twin run or the recovery sweep that got there first is never overwritten."""
+    values: dict[str, Any] = {
+        "status": status.value,
+        "error_code": code,
+        "error_message": message,
+        "processed_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+    if pages is not None:
+        values["pages"] = pages
+    moved = session.execute(
+        update(File).where(File.id == file_id, File.status.in_(only_from)).values(**values)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     if status is not FileStatus.processed:
-        for document in session.scalars(select(Document).where(Document.file_id == row.id)):
-            if document.status != DocumentStatus.processed.value:
-                document.status = DocumentStatus.failed.value
-                document.error_code, document.error_message = code, message
+        session.execute(
+            update(Document)
+            .where(Document.file_id == file_id, Document.status != DocumentStatus.processed.value)
+            .values(status=DocumentStatus.failed.value, error_code=code, error_message=message)
+        )
+    return True
 
 
 def _claim(c: Container, file_id: str) -> dict[str, Any] | None:
@@ -82,25 +105,34 @@ def _claim(c: Container, file_id: str) -> dict[str, Any] | None:
 
 
 def recover_stale(c: Container, lease_seconds: int, max_attempts: int = 3) -> list[str]:
-    """Files left `processing` past the lease belonged to a worker that died: queue them again, or
-    fail them for good after ``max_attempts`` (a file that kills its worker every time)."""
+    """Queue again what no worker will finish: files left `processing` past the lease (their worker
+    died; after ``max_attempts`` they fail for good, as a file that kills its worker every time
+    would) and files `queued` that long (their task was lost, e.g. the queue was down at intake;
+    a duplicate task is harmless, the claim is atomic)."""
     cutoff = utcnow() - timedelta(seconds=lease_seconds)
-    requeue: list[str] = []
+    requeue: list[tuple[str, bool]] = []
     with c.db.session() as session:
-        stale = session.scalars(
-            select(File).where(File.status == FileStatus.processing.value, File.updated_at < cutoff)
-        )
-        for row in stale:
-            if row.attempts >= max_attempts:
-                message = f"processing stopped {row.attempts} times without finishing (worker crashed)"
-                _set_final(session, row, FileStatus.failed, "worker_crashed", message)
-            else:
-                row.status = FileStatus.queued.value
-                requeue.append(row.id)
-    for file_id in requeue:
-        log.warning("re-queueing file %s: its worker stopped while processing it", file_id)
-        c.queue.enqueue_file(file_id)
-    return requeue
+        stale = session.execute(
+            select(File.id, File.status, File.attempts, Import.priority)
+            .join(Import, Import.id == File.import_id)
+            .where(File.status.in_(PENDING), File.updated_at < cutoff)
+        ).all()
+        for file_id, status, attempts, priority in stale:
+            if status == FileStatus.processing.value and attempts >= max_attempts:
+                message = f"processing stopped {attempts} times without finishing (worker crashed)"
+                _finish(session, file_id, FileStatus.failed, "worker_crashed", message)
+                continue
+            moved = session.execute(
+                update(File)
+                .where(File.id == file_id, File.status == status, File.updated_at < cutoff)
+                .values(status=FileStatus.queued.value, updated_at=utcnow())
+            )
+            if moved.rowcount == 1:  # type: ignore[attr-defined]
+                requeue.append((file_id, bool(priority)))
+    for file_id, priority in requeue:
+        log.warning("re-queueing file %s: no worker finished it within the lease", file_id)
+        c.queue.enqueue_file(file_id, priority=priority)
+    return [file_id for file_id, _ in requeue]
 
 
 def process_file(c: Container, file_id: str) -> None:
@@ -174,19 +206,22 @@ def _download(c: Container, file_id: str, url: str) -> dict[str, Any] | None:
 
 
 def _record(c: Container, file_id: str, outcome: PipelineOutcome) -> None:
+    errors = [{"stage": e.stage, "code": e.code, "message": e.message} for e in outcome.errors]
     with c.db.session() as session:
+        fatal = outcome.fatal
+        status = FileStatus.failed if fatal else FileStatus.processed
+        code, message = (fatal.code, fatal.message) if fatal else (None, None)
+        # The status moves first, conditionally: if a cancel or a twin run got there first, nothing
+        # of this run is written.
+        if not _finish(session, file_id, status, code, message, pages=outcome.page_count or None):
+            return
         row = session.get(File, file_id)
-        if row is None or row.status != FileStatus.processing.value:
-            return  # cancelled (or finished by a twin run) meanwhile
-        row.pages = outcome.page_count or None
-        errors = [{"stage": e.stage, "code": e.code, "message": e.message} for e in outcome.errors]
+        imp = session.get(Import, row.import_id) if row else None
+        assert row is not None and imp is not None
         existing = {d.index: d for d in session.scalars(select(Document).where(Document.file_id == row.id))}
-        imp = session.get(Import, row.import_id)
-        assert imp is not None
-        if outcome.fatal is not None:
+        if fatal is not None:
             for failed in existing.values():
                 failed.result = {"errors": errors, "timings": outcome.timings}
-            _set_final(session, row, FileStatus.failed, outcome.fatal.code, outcome.fatal.message)
             return
         for index, part in enumerate(outcome.documents):
             document: Document | None = existing.pop(index, None)
@@ -208,4 +243,3 @@ def _record(c: Container, file_id: str, outcome: PipelineOutcome) -> None:
             document.result = {**part.result, "errors": errors, "timings": outcome.timings}
         for stale in existing.values():
             session.delete(stale)
-        _set_final(session, row, FileStatus.processed, None, None)

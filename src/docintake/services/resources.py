@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, BinaryIO, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
@@ -104,15 +104,27 @@ class Resources:
             if imp.cancelled_at is None:
                 imp.cancelled_at = utcnow()
             pending = (FileStatus.queued.value, FileStatus.processing.value)
-            for row in session.scalars(
-                select(File).where(File.import_id == imp.id, File.status.in_(pending))
-            ):
-                row.status, row.error_code, row.processed_at = FileStatus.failed.value, "cancelled", utcnow()
-                row.error_message = "the import was cancelled before this file was processed"
-                for document in session.scalars(select(Document).where(Document.file_id == row.id)):
-                    document.status = DocumentStatus.failed.value
-                    document.error_code, document.error_message = "cancelled", row.error_message
+            message = "the import was cancelled before this file was processed"
+            # Conditional updates: a file a worker finishes meanwhile keeps its result.
+            file_ids = select(File.id).where(File.import_id == imp.id, File.status.in_(pending))
+            session.execute(
+                update(Document)
+                .where(Document.file_id.in_(file_ids), Document.status != DocumentStatus.processed.value)
+                .values(status=DocumentStatus.failed.value, error_code="cancelled", error_message=message)
+            )
+            session.execute(
+                update(File)
+                .where(File.import_id == imp.id, File.status.in_(pending))
+                .values(
+                    status=FileStatus.failed.value,
+                    error_code="cancelled",
+                    error_message=message,
+                    processed_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
             session.flush()
+            session.expire_all()
             return views.import_out(session, imp)
 
     # -- documents -------------------------------------------------------------------------
