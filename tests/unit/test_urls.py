@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import ipaddress
 import socket
 import threading
 import time
+import tracemalloc
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -131,6 +133,9 @@ def test_literal_ip() -> None:
 # --- live tests against a loopback server ----------------------------------------------------
 
 
+GZIP_BOMB = gzip.compress(bytes(50 * 1024 * 1024), compresslevel=9)  # ~50 KB on the wire
+
+
 class _Handler(BaseHTTPRequestHandler):
     hosts_seen: list[str] = []  # noqa: RUF012 - shared on purpose: tests read what arrived
 
@@ -167,6 +172,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(int(path.rsplit("/", 1)[1]), b"nope")
         elif path.startswith("/big"):
             self._send(200, b"x" * 10_000)
+        elif path == "/gzip-bomb":
+            self._send(200, GZIP_BOMB, {"Content-Encoding": "gzip"})
+        elif path == "/gzip-ok":
+            self._send(200, gzip.compress(BODY), {"Content-Encoding": "gzip"})
+        elif path == "/brotli":
+            self._send(200, b"whatever", {"Content-Encoding": "br"})
         elif path == "/slow":
             time.sleep(1.5)
             self._send(200, BODY)
@@ -348,3 +359,34 @@ def test_fetch_validates_first(tmp_path: Path, dest: Path, url: str) -> None:
     with pytest.raises(FileRejected) as info:
         fetch_url(url, settings=_settings(tmp_path), dest_dir=dest)
     assert info.value.code == "invalid_url"
+
+
+def test_gzip_body_is_decoded_within_limits(server: str, tmp_path: Path, dest: Path) -> None:
+    """A server that gzips despite `Accept-Encoding: identity` still delivers the right bytes."""
+    fetched = fetch_url(f"{server}/gzip-ok", settings=_settings(tmp_path), dest_dir=dest)
+    assert fetched.path.read_bytes() == BODY
+    assert fetched.sha256 == hashlib.sha256(BODY).hexdigest()
+
+
+def test_gzip_bomb_stops_at_the_size_limit_in_bounded_memory(server: str, tmp_path: Path, dest: Path) -> None:
+    """GIVEN 50 KB of gzip that inflate to 50 MB WHEN fetched with a 1 MB limit
+    THEN file_too_large, nothing left on disk, and memory never held the inflated body."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProcessingError) as caught:
+            fetch_url(
+                f"{server}/gzip-bomb", settings=_settings(tmp_path, max_file_bytes=1_000_000), dest_dir=dest
+            )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert caught.value.code == "file_too_large"
+    assert list(dest.iterdir()) == []
+    assert peak < 8 * 1024 * 1024
+
+
+def test_unknown_content_encoding_is_refused(server: str, tmp_path: Path, dest: Path) -> None:
+    with pytest.raises(ProcessingError) as caught:
+        fetch_url(f"{server}/brotli", settings=_settings(tmp_path), dest_dir=dest)
+    assert caught.value.code == "url_encoding_unsupported"
+    assert list(dest.iterdir()) == []

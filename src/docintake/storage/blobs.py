@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -67,9 +68,17 @@ class LocalBlobStore:
             spool.unlink(missing_ok=True)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
-        shutil.move(spool, partial)
-        partial.replace(target)
+        # A unique partial name per call: two uploads of the same bytes may race here, and each
+        # atomic rename leaves the same complete content in place.
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        os.close(handle)
+        partial = Path(name)
+        try:
+            shutil.move(spool, partial)
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     @contextmanager
     def open(self, key: str) -> Iterator[BinaryIO]:
