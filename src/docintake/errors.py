@@ -99,7 +99,7 @@ class ServiceUnavailable(DocintakeError):
 class FileError(DocintakeError):
     """A problem with one file. ``code`` is stored on the file record."""
 
-    status, code, title = 422, "file_error", "File error"
+    status, code, title = 400, "file_error", "File error"
 
 
 class FileRejected(FileError):

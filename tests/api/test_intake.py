@@ -290,7 +290,7 @@ def test_custom_document_types_can_be_created_listed_used_and_deleted(service: S
     assert made["keywords"] == ["customs", "HS code"]
     assert made["createdAt"].endswith("Z")
 
-    listed = client.get("/v1/document-types", headers=headers).json()
+    listed = client.get("/v1/document-types", headers=headers).json()["items"]
     assert [t["name"] for t in listed] == ["customsDeclaration"]
 
     assert_problem(client.post("/v1/document-types", json=kind, headers=headers), 409)
@@ -311,7 +311,7 @@ def test_custom_document_types_can_be_created_listed_used_and_deleted(service: S
     assert_problem(response, 400)
 
     assert client.delete("/v1/document-types/customsDeclaration", headers=headers).status_code == 204
-    assert client.get("/v1/document-types", headers=headers).json() == []
+    assert client.get("/v1/document-types", headers=headers).json()["items"] == []
     assert_problem(client.delete("/v1/document-types/customsDeclaration", headers=headers), 404)
     response = upload(
         service, [("c.pdf", make_pdf(seed=2), "application/pdf")], {"type": "customsDeclaration"}

@@ -106,7 +106,7 @@ def test_strangers_requests_change_nothing_of_the_owner(
     imp = client.get(f"/v1/imports/{owned.import_id}", headers=service.tenant.headers).json()
     assert imp["cancelledAt"] is None
     assert imp["files"][0]["status"] == "processed"
-    types = client.get("/v1/document-types", headers=service.tenant.headers).json()
+    types = client.get("/v1/document-types", headers=service.tenant.headers).json()["items"]
     assert [t["name"] for t in types] == ["contract"]
 
 
@@ -126,7 +126,7 @@ def test_strangers_lists_do_not_show_the_owners_data(
         assert filtered.json()["items"] == []
     types = client.get("/v1/document-types", headers=headers)
     assert types.status_code == 200
-    assert types.json() == []
+    assert types.json() == {"items": [], "nextCursor": None}
     usage = client.get("/v1/usage", headers=headers)
     assert usage.status_code == 200
     assert usage.json()["environmentId"] == stranger.environment_id
@@ -188,15 +188,15 @@ def test_document_type_names_are_per_environment(service: Service, owned: Owned,
     client = service.client
     created = client.post("/v1/document-types", headers=stranger.headers, json={"name": owned.type_name})
     assert created.status_code == 201, created.text
-    assert [t["name"] for t in client.get("/v1/document-types", headers=stranger.headers).json()] == [
-        owned.type_name
-    ]
+    assert [
+        t["name"] for t in client.get("/v1/document-types", headers=stranger.headers).json()["items"]
+    ] == [owned.type_name]
     # the owner creating it twice is a conflict
     again = client.post("/v1/document-types", headers=service.tenant.headers, json={"name": owned.type_name})
     assert again.status_code == 409
     # the stranger deleting theirs leaves the owner's in place
     assert client.delete(f"/v1/document-types/{owned.type_name}", headers=stranger.headers).status_code == 204
-    own_types = client.get("/v1/document-types", headers=service.tenant.headers).json()
+    own_types = client.get("/v1/document-types", headers=service.tenant.headers).json()["items"]
     assert [t["name"] for t in own_types] == [owned.type_name]
 
 

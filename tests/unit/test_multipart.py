@@ -290,3 +290,31 @@ def test_50mb_file_streams_in_bounded_memory(tmp_path: Path) -> None:
     assert uploaded.size == size and uploaded.sha256 == expected.hexdigest()
     assert uploaded.path is not None and uploaded.path.stat().st_size == size
     form.cleanup()
+
+
+def test_many_small_text_fields_cannot_fill_memory(tmp_path: Path) -> None:
+    """Each field under the per-field cap, but together over twice it: refused, not buffered."""
+    boundary = "b0undary"
+    field = b"x" * 1000
+    parts = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f{i}"\r\n\r\n'.encode() + field + b"\r\n"
+        for i in range(100)
+    )
+    body = parts + f"--{boundary}--\r\n".encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body
+
+    with pytest.raises(ValidationFailed) as caught:
+        asyncio.run(
+            parse_multipart(
+                chunks(),
+                f"multipart/form-data; boundary={boundary}",
+                tmp_dir=tmp_path,
+                max_file_bytes=10_000,
+                max_request_bytes=10_000_000,
+                max_files=10,
+                max_field_bytes=20_000,
+            )
+        )
+    assert caught.value.code == "field_too_large"

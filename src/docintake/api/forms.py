@@ -15,6 +15,7 @@ from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.services.container import Container
 from docintake.services.options import (
     IntakeOptions,
+    bounded,
     parse_bool,
     parse_info,
     parse_invoice_type,
@@ -84,9 +85,9 @@ def upload_options(form: ParsedForm) -> IntakeOptions:
         processing_pref=parse_processing_pref(_one(form, "processing_pref")),
         invoice_type=parse_invoice_type(_one(form, "invoice_type")),
         priority=parse_bool("priority_flag", _one(form, "priority_flag")),
-        source_name=_one(form, "source_name"),
+        source_name=bounded("source_name", _one(form, "source_name"), 200),
         info=parse_info(_one(form, "info")),
-        password=_one(form, "password") or None,
+        password=bounded("password", _one(form, "password"), 500) or None,
     )
 
 
@@ -100,7 +101,7 @@ def batch_options(form: ParsedForm) -> IntakeOptions:
         **{
             **base.__dict__,
             "create_new_set": create,
-            "set_name": _one(form, "set_name"),
+            "set_name": bounded("set_name", _one(form, "set_name"), 200),
             "set_reference": reference or None,
         },
     )

@@ -111,6 +111,9 @@ class _Builder:
     def __init__(self, tmp_dir: Path, max_file_bytes: int, max_files: int, max_field_bytes: int) -> None:
         self.tmp_dir, self.max_file_bytes = tmp_dir, max_file_bytes
         self.max_files, self.max_field_bytes = max_files, max_field_bytes
+        # All text fields together: each is capped, and so is their sum, or thousands of small
+        # fields would hold the request in memory after all.
+        self.text_budget = max_field_bytes * 2
         self.form = ParsedForm()
         self.ended = False
         self._reset()
@@ -174,6 +177,12 @@ class _Builder:
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = memoryview(data)[start:end]  # a view: no copy of file bytes
         if self.text is not None:
+            self.text_budget -= len(chunk)
+            if self.text_budget < 0:
+                raise ValidationFailed(
+                    f"the form's text fields add up to more than {self.max_field_bytes * 2} bytes",
+                    code="field_too_large",
+                )
             if len(self.text) + len(chunk) > self.max_field_bytes:
                 raise ValidationFailed(
                     f"form field {self.name!r} is larger than {self.max_field_bytes} bytes",

@@ -138,7 +138,7 @@ class ByUrlRequest(WireModel):
     type: str | None = None
     info: dict[str, Any] | None = None
     processing_pref: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, max_length=500)
 
 
 class OneUrlRequest(WireModel):
@@ -146,7 +146,7 @@ class OneUrlRequest(WireModel):
     type: str | None = None
     info: dict[str, Any] | None = None
     processing_pref: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, max_length=500)
 
 
 class ApiKeyCreate(WireModel):

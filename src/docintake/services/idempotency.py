@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from docintake.clock import utcnow
@@ -26,6 +26,7 @@ class StoredAnswer:
     body: str
 
 
+IN_FLIGHT_LEASE = timedelta(hours=1)
 Verdict = Literal["new", "replay", "mismatch", "in_progress"]
 
 
@@ -36,11 +37,19 @@ class IdempotencyStore:
 
     def begin(self, environment_id: str, key: str, fingerprint: str) -> tuple[Verdict, StoredAnswer | None]:
         with self.db.session() as session:
+            # An answer expires with the TTL; a claim whose request never finished (its process died)
+            # expires after the in-flight lease, or the key would answer "in progress" for a day.
             session.execute(
                 delete(IdempotencyRecord).where(
                     IdempotencyRecord.environment_id == environment_id,
                     IdempotencyRecord.key == key,
-                    IdempotencyRecord.created_at < utcnow() - self.ttl,
+                    or_(
+                        IdempotencyRecord.created_at < utcnow() - self.ttl,
+                        and_(
+                            IdempotencyRecord.completed.is_(False),
+                            IdempotencyRecord.created_at < utcnow() - IN_FLIGHT_LEASE,
+                        ),
+                    ),
                 )
             )
             found = session.scalar(

@@ -71,18 +71,31 @@ def parse_invoice_type(value: str | None) -> InvoiceType | None:
         raise ValidationFailed(f"invoice_type must be 'B2B' or 'B2C', not {value!r}") from None
 
 
+def _no_constants(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def parse_info(value: str | dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None or isinstance(value, dict):
         return value
     if value.strip() == "":
         return None
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(value, parse_constant=_no_constants)  # NaN/Infinity: not JSON
     except json.JSONDecodeError as exc:
         raise ValidationFailed(f"info must be a JSON object: {exc.msg}") from None
+    except ValueError as exc:
+        raise ValidationFailed(f"info must be a JSON object: {exc}") from None
     if not isinstance(parsed, dict):
         raise ValidationFailed("info must be a JSON object")
     return parsed
+
+
+def bounded(name: str, value: str | None, limit: int) -> str | None:
+    """A free-text option, refused (not truncated) when longer than its column."""
+    if value is not None and len(value) > limit:
+        raise ValidationFailed(f"{name} must be at most {limit} characters")
+    return value
 
 
 def check_document_type(session: Session, environment_id: str, value: str | None) -> str | None:

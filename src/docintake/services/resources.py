@@ -197,10 +197,13 @@ class Resources:
             session.flush()
             return _type_out(row)
 
-    def list_document_types(self, principal: Principal) -> list[DocumentTypeOut]:
+    def list_document_types(
+        self, principal: Principal, limit: int, cursor: str | None
+    ) -> Page[DocumentTypeOut]:
         with self.c.db.session() as session:
             query = select(DocumentType).where(DocumentType.environment_id == principal.environment_id)
-            return [_type_out(row) for row in session.scalars(query.order_by(DocumentType.name))]
+            rows, next_cursor = paginate(session, query, DocumentType.id, limit, cursor)
+            return Page(items=[_type_out(row) for row in rows], next_cursor=next_cursor)
 
     def delete_document_type(self, principal: Principal, name: str) -> None:
         with self.c.db.session() as session:

@@ -52,8 +52,11 @@ async def create_document_type(
 
 
 @router.get("/document-types")
-async def list_document_types(principal: PrincipalDep, resources: ResourcesDep) -> list[DocumentTypeOut]:
-    return await run_in_threadpool(resources.list_document_types, principal)
+async def list_document_types(
+    principal: PrincipalDep, resources: ResourcesDep, limit: LimitQuery = 50, cursor: CursorQuery = None
+) -> Page[DocumentTypeOut]:
+    """Custom document types, newest first."""
+    return await run_in_threadpool(resources.list_document_types, principal, limit, cursor)
 
 
 @router.delete("/document-types/{name}", status_code=204)
