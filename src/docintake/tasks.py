@@ -27,6 +27,7 @@ from huey.exceptions import TaskTimeout
 
 from docintake.errors import DocintakeError, ServiceUnavailable
 from docintake.settings import Settings
+from docintake.storage import spool
 
 if TYPE_CHECKING:
     from docintake.services.container import Container
@@ -51,7 +52,7 @@ class TaskQueue(Protocol):
 
     def bind(self, container: Container) -> None: ...
 
-    def enqueue_file(self, file_id: str, *, priority: bool = False) -> None: ...
+    def enqueue_file(self, file_id: str, *, priority: bool = False, delay: float = 0) -> None: ...
 
     def run_consumer(self, workers: int) -> None: ...
 
@@ -185,12 +186,15 @@ class HueyQueue:
         from docintake.services import processing
 
         processing.recover_stale(self._worker_container(), self.settings.processing_lease_seconds)
+        spool.sweep(self.settings.tmp_dir)
 
-    def enqueue_file(self, file_id: str, *, priority: bool = False) -> None:
+    def enqueue_file(self, file_id: str, *, priority: bool = False, delay: float = 0) -> None:
+        level = PRIORITY_HIGH if priority else PRIORITY_NORMAL
         try:
-            self.huey.enqueue(
-                self._process.s(file_id, priority=PRIORITY_HIGH if priority else PRIORITY_NORMAL)
-            )
+            if delay > 0 and not self.huey.immediate:
+                self.huey.enqueue(self._process.s(file_id, priority=level, delay=delay))
+            else:
+                self.huey.enqueue(self._process.s(file_id, priority=level))
         except Exception as exc:
             if isinstance(exc, DocintakeError):
                 raise

@@ -70,6 +70,8 @@ def _serve(host: str, canary_port: int = 0) -> Iterator[LoopbackServer]:
                 left = int(path.rsplit("/", 1)[1])
                 target = "/files/report.pdf" if left <= 1 else f"/hops/{left - 1}"
                 self._send(302, headers={"Location": target})
+            elif path == "/busy.pdf":
+                self._send(503, b"try later", {"Content-Type": "text/plain", "Retry-After": "1"})
             elif path == "/to-loopback":
                 self._send(302, headers={"Location": f"http://127.0.0.1:{canary_port}/files/report.pdf"})
             else:
@@ -346,6 +348,17 @@ def test_non_http_urls_are_400_invalid_url(service: Service, url: str) -> None:
     problem = assert_problem(by_url(service, {"urls": [url]}), 400)
     assert [e["code"] for e in problem["errors"]] == ["invalid_url"]
     assert "pw" not in problem["detail"]
+
+
+def test_unavailable_server_is_retried_then_the_file_fails(service: Service, remote: LoopbackServer) -> None:
+    """GIVEN a URL whose server answers 503 WHEN it is imported THEN the worker tries again (3
+    attempts in all; the inline test queue skips the backoff delay) and then fails the file."""
+    before = remote.paths.count("/busy.pdf")
+    body = created(by_url(service, {"urls": [remote.url("/busy.pdf")]}))
+    file = get(service, f"/v1/ingest/files/{body['files'][0]['id']}")
+    assert (file["status"], file["error"]["code"]) == ("failed", "url_unreachable")
+    assert "gave up after 3 attempts" in file["error"]["message"]
+    assert remote.paths.count("/busy.pdf") - before == 3
 
 
 def test_http_error_fails_the_file(service: Service, remote: LoopbackServer) -> None:

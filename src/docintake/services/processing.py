@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
 from docintake.domain import DocumentStatus, FileSource, FileStatus
-from docintake.errors import DocintakeError, FileRejected
+from docintake.errors import DocintakeError, FileRejected, TransientError
 from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.intake.urls import fetch_url
 from docintake.pipeline import default_stages
@@ -36,6 +36,8 @@ def fail_file(
 
 
 PENDING = (FileStatus.queued.value, FileStatus.processing.value)
+TRANSIENT_ATTEMPTS = 3
+RETRY_BASE_SECONDS = 30
 
 
 def _finish(
@@ -95,6 +97,7 @@ def _claim(c: Container, file_id: str) -> dict[str, Any] | None:
             document.status = DocumentStatus.processing.value
         return {
             "source": row.source,
+            "attempts": row.attempts,
             "url": row.source_url,
             "blob_key": row.blob_key,
             "media_type": row.media_type,
@@ -140,8 +143,12 @@ def process_file(c: Container, file_id: str) -> None:
     if claim is None:
         return
     if claim["source"] == FileSource.url.value and claim["blob_key"] is None:
+        attempts = int(claim["attempts"])
         try:
             claim = _download(c, file_id, claim["url"])
+        except TransientError as exc:
+            _retry_later(c, file_id, attempts, exc)
+            return
         except DocintakeError as exc:
             status = FileStatus.rejected if isinstance(exc, FileRejected) else FileStatus.failed
             fail_file(c, file_id, exc.code, exc.message, status=status)
@@ -159,6 +166,25 @@ def process_file(c: Container, file_id: str) -> None:
         )
         outcome = run_pipeline(default_stages(), ctx)
     _record(c, file_id, outcome)
+
+
+def _retry_later(c: Container, file_id: str, attempts: int, exc: TransientError) -> None:
+    """A server that is down or slow now may answer later: back off and try again, a few times."""
+    if attempts >= TRANSIENT_ATTEMPTS:
+        fail_file(c, file_id, exc.code, f"{exc.message} (gave up after {attempts} attempts)")
+        return
+    with c.db.session() as session:
+        moved = session.execute(
+            update(File)
+            .where(File.id == file_id, File.status == FileStatus.processing.value)
+            .values(status=FileStatus.queued.value, error_code=exc.code, error_message=exc.message)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            return
+        priority = bool(session.scalar(select(Import.priority).join(File).where(File.id == file_id)))
+    delay = RETRY_BASE_SECONDS * 4 ** (attempts - 1)
+    log.info("file %s: %s; retrying in %d s", file_id, exc.message, delay)
+    c.queue.enqueue_file(file_id, priority=priority, delay=delay)
 
 
 def _download(c: Container, file_id: str, url: str) -> dict[str, Any] | None:
