@@ -17,13 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from docintake.api.problems import from_error, problem_response
 from docintake.errors import DocintakeError, PayloadTooLarge, Unauthorized
 from docintake.logs import request_id_var
-from docintake.services.auth import Principal, authenticate_api_key, authenticate_token
+from docintake.services.auth import (
+    Principal,
+    api_key_needs_touch,
+    authenticate_api_key,
+    authenticate_token,
+    touch_api_key,
+)
 from docintake.services.container import Container
 from docintake.services.idempotency import IdempotencyStore, StoredAnswer
 
@@ -93,11 +100,21 @@ class AuthMiddleware:
         self.c = container
 
     def _authenticate(self, api_key: str | None, token: str | None) -> Principal:
+        """A read-only check; the key's last-use stamp is a separate, best-effort write, so a busy
+        database (a long write elsewhere) cannot turn authentication into a 500."""
         with self.c.db.session() as session:
-            if api_key:
-                return authenticate_api_key(session, api_key)
-            assert token is not None
-            return authenticate_token(session, token)
+            if not api_key:
+                assert token is not None
+                return authenticate_token(session, token)
+            principal = authenticate_api_key(session, api_key)
+            stale = api_key_needs_touch(session, principal)
+        if stale and principal.api_key_id:
+            try:
+                with self.c.db.session() as session:
+                    touch_api_key(session, principal.api_key_id)
+            except SQLAlchemyError as exc:
+                log.warning("could not record the API key's last use: %s", type(exc).__name__)
+        return principal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")

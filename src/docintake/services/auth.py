@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
@@ -94,12 +94,21 @@ def authenticate_api_key(session: Session, plaintext: str) -> Principal:
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix)) if prefix else None
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, _sha256(plaintext)):
         raise Unauthorized("invalid or revoked API key")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
     environment = session.get(Environment, key.environment_id)
     assert environment is not None
     return Principal(account_id=environment.account_id, environment_id=environment.id, api_key_id=key.id)
+
+
+def api_key_needs_touch(session: Session, principal: Principal) -> bool:
+    key = session.get(ApiKey, principal.api_key_id) if principal.api_key_id else None
+    return key is not None and (
+        key.last_used_at is None or utcnow() - key.last_used_at > LAST_USED_RESOLUTION
+    )
+
+
+def touch_api_key(session: Session, api_key_id: str) -> None:
+    """Record a key's last use (to the minute: a write per request would serialise every request)."""
+    session.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=utcnow()))
 
 
 def create_user(session: Session, environment_id: str, username: str, password: str) -> User:
