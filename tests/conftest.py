@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,13 +20,25 @@ from docintake.services.container import Container
 from docintake.settings import Settings
 from docintake.storage.migrate import upgrade
 from docintake.tasks import HueyQueue
+from tests.pdfgen import text_pdf
 
 
 def make_pdf(pages: int = 1, *, seed: int = 0) -> bytes:
-    """A real PDF with ``pages`` pages; ``seed`` changes the bytes (page size) for distinct files."""
+    """A real PDF with ``pages`` pages and a text layer; every call gives new bytes (a random
+    reference is printed on the first page), ``seed`` changes the printed invoice number."""
+    token = uuid.uuid4().hex[:12].upper()
+    content = [
+        [f"INVOICE No 2024-{seed:04d}", f"Reference {token}", f"Page {n + 1} of {pages}", "Total 19.98 EUR"]
+        for n in range(pages)
+    ]
+    return text_pdf(content)
+
+
+def make_scanned_pdf(pages: int = 1) -> bytes:
+    """A PDF of blank pages: no text layer, so the pipeline must render and OCR it."""
     document = pdfium.PdfDocument.new()
     for _ in range(pages):
-        document.new_page(595 + seed, 842)
+        document.new_page(595, 842)
     buffer = io.BytesIO()
     document.save(buffer)
     document.close()
