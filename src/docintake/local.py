@@ -9,6 +9,7 @@ from typing import Any
 from docintake.intake.sniff import sniff_file, supported_formats
 from docintake.pipeline import default_stages
 from docintake.pipeline.runner import PipelineContext, run_pipeline
+from docintake.settings import get_settings
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[tuple[str, Path]]:
@@ -31,7 +32,8 @@ def extract_one(label: str, path: Path) -> dict[str, Any]:
             "error": {"code": verdict.code, "message": f"{reason}; send {supported_formats()}"},
         }
     outcome = run_pipeline(
-        default_stages(), PipelineContext(path=path, media_type=verdict.media_type, filename=path.name)
+        default_stages(get_settings()),
+        PipelineContext(path=path, media_type=verdict.media_type, filename=path.name),
     )
     line: dict[str, Any] = {"file": label, "mediaType": verdict.media_type, "pages": outcome.page_count}
     if outcome.fatal is not None:

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
         default=4096,
         description="Address-space (virtual memory) limit of each worker process in MiB; 0 disables it.",
     )
+    ocr_engine_speed: str = Field(default="tesseract", description="OCR engine for `speed` files.")
+    ocr_engine_accuracy: str = Field(
+        default="tesseract", description="OCR engine for `accuracy` files (RapidOCR is being added)."
+    )
+    ocr_languages: str = Field(
+        default="eng",
+        description="Tesseract languages, joined by + (e.g. eng+deu+fra); each one slows recognition down.",
+    )
     bootstrap_account: str = Field(default="default", description="Account created on first start.")
     bootstrap_environment: str = Field(
         default="production", description="Environment created on first start."

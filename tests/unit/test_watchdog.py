@@ -40,7 +40,7 @@ def _raise_timeout(signum: int, frame: object) -> None:
 
 
 def _worker_process(queue: HueyQueue, file_id: str) -> None:
-    processing.default_stages = lambda: [HangsInC()]  # type: ignore[assignment]
+    processing.default_stages = lambda *_: [HangsInC()]  # type: ignore[assignment]
     queue._isolate_worker()
     signal.signal(signal.SIGALRM, _raise_timeout)  # what huey's timeout does
     signal.setitimer(signal.ITIMER_REAL, queue.settings.task_timeout_seconds)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from huey.exceptions import TaskTimeout
 
 from docintake.errors import DocintakeError, ProcessingError
+from docintake.pipeline.model import PageText
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class PipelineContext:
     processing_pref: str = "speed"
     page_count: int = 0
     page_sizes: list[tuple[float, float]] = field(default_factory=list)
+    pages: list[PageText] = field(default_factory=list)
     documents: list[DocumentPart] = field(default_factory=list)
     errors: list[StageError] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -71,6 +73,7 @@ class PipelineOutcome:
     errors: list[StageError]
     timings: dict[str, float]
     fatal: StageError | None
+    pages: list[PageText] = field(default_factory=list)
 
 
 def run_pipeline(stages: Sequence[Stage], ctx: PipelineContext) -> PipelineOutcome:
@@ -96,7 +99,7 @@ def run_pipeline(stages: Sequence[Stage], ctx: PipelineContext) -> PipelineOutco
                 break
         finally:
             ctx.timings[stage.name] = round((time.perf_counter() - started) * 1000, 2)
-    return PipelineOutcome(ctx.page_count, ctx.documents, ctx.errors, ctx.timings, fatal)
+    return PipelineOutcome(ctx.page_count, ctx.documents, ctx.errors, ctx.timings, fatal, ctx.pages)
 
 
 def require(condition: bool, code: str, message: str) -> None:

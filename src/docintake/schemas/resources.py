@@ -119,6 +119,27 @@ class DocumentOut(WireModel):
     updated_at: datetime
 
 
+class OcrWord(WireModel):
+    text: str
+    confidence: float
+    box: list[float] = Field(description="[x0, y0, x1, y1] as fractions of the page, origin top-left")
+
+
+class OcrPage(WireModel):
+    number: int
+    source: str = Field(description="text_layer (read from the PDF) or ocr")
+    engine: str | None
+    rotation: int = Field(description="degrees clockwise the page was turned to read it upright")
+    width: float
+    height: float
+    words: list[OcrWord]
+
+
+class DocumentOcrOut(WireModel):
+    document_id: str
+    pages: list[OcrPage]
+
+
 class DocumentTypeIn(WireModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     description: str = Field(default="", max_length=2000)

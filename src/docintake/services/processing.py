@@ -10,7 +10,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
@@ -19,10 +19,11 @@ from docintake.errors import DocintakeError, FileRejected, TransientError
 from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.intake.urls import fetch_url
 from docintake.pipeline import default_stages
+from docintake.pipeline.model import PageText
 from docintake.pipeline.runner import PipelineContext, PipelineOutcome, run_pipeline
 from docintake.services.container import Container
 from docintake.services.intake import IntakeOutcome, IntakeService
-from docintake.storage.models import Document, File, Import
+from docintake.storage.models import Document, File, Import, PageTextRow
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def process_file(c: Container, file_id: str) -> None:
             type_hint=claim["options"].get("type"),
             processing_pref=claim["options"].get("processingPref", "speed"),
         )
-        outcome = run_pipeline(default_stages(), ctx)
+        outcome = run_pipeline(default_stages(c.settings), ctx)
     _record(c, file_id, outcome)
 
 
@@ -269,3 +270,23 @@ def _record(c: Container, file_id: str, outcome: PipelineOutcome) -> None:
             document.result = {**part.result, "errors": errors, "timings": outcome.timings}
         for stale in existing.values():
             session.delete(stale)
+        _store_pages(session, row, outcome.pages)
+
+
+def _store_pages(session: Session, row: File, pages: list[PageText]) -> None:
+    """Replace the file's page texts (a reprocess must not leave the previous run's words)."""
+    session.execute(delete(PageTextRow).where(PageTextRow.file_id == row.id))
+    for page in pages:
+        session.add(
+            PageTextRow(
+                environment_id=row.environment_id,
+                file_id=row.id,
+                number=page.number,
+                source=page.source,
+                engine=page.engine,
+                rotation=page.rotation,
+                width=page.width,
+                height=page.height,
+                words=[[w.text, round(w.confidence, 3), *w.box.as_list()] for w in page.words],
+            )
+        )

@@ -16,12 +16,12 @@ from docintake.clock import utcnow
 from docintake.domain import BUILTIN_DOCUMENT_TYPES, DocumentStatus, FileStatus, ReviewStatus
 from docintake.errors import Conflict, NotFound, ValidationFailed
 from docintake.schemas import DocumentOut, DocumentTypeIn, DocumentTypeOut, FileOut, ImportOut, Page, SetOut
-from docintake.schemas.resources import ImportSummary, UsageDay, UsageOut
+from docintake.schemas.resources import DocumentOcrOut, ImportSummary, OcrPage, OcrWord, UsageDay, UsageOut
 from docintake.services import views
 from docintake.services.auth import Principal
 from docintake.services.container import Container
 from docintake.services.pagination import paginate
-from docintake.storage.models import Base, Document, DocumentSet, DocumentType, File, Import
+from docintake.storage.models import Base, Document, DocumentSet, DocumentType, File, Import, PageTextRow
 
 M = TypeVar("M", bound=Base)
 
@@ -154,6 +154,27 @@ class Resources:
                 )
             rows, next_cursor = paginate(session, query, Document.id, limit, cursor)
             return Page(items=[views.document_out(session, d) for d in rows], next_cursor=next_cursor)
+
+    def document_ocr(self, principal: Principal, document_id: str) -> DocumentOcrOut:
+        """The words of the document's pages with boxes and confidences, in reading order."""
+        with self.c.db.session() as session:
+            document = _owned(session, Document, document_id, principal, "document")
+            query = select(PageTextRow).where(PageTextRow.file_id == document.file_id)
+            if document.page_start is not None and document.page_end is not None:
+                query = query.where(PageTextRow.number.between(document.page_start, document.page_end))
+            pages = [
+                OcrPage(
+                    number=row.number,
+                    source=row.source,
+                    engine=row.engine,
+                    rotation=row.rotation,
+                    width=row.width,
+                    height=row.height,
+                    words=[OcrWord(text=w[0], confidence=w[1], box=w[2:6]) for w in row.words],
+                )
+                for row in session.scalars(query.order_by(PageTextRow.number))
+            ]
+            return DocumentOcrOut(document_id=document.id, pages=pages)
 
     def get_set(self, principal: Principal, reference: str, limit: int, cursor: str | None) -> SetOut:
         with self.c.db.session() as session:

@@ -184,6 +184,25 @@ class Document(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class PageTextRow(Base):
+    """The words of one page of a file (text layer or OCR), for provenance and the /ocr endpoint.
+    Kept out of the document's result so that stays small."""
+
+    __tablename__ = "page_texts"
+    __table_args__ = (UniqueConstraint("file_id", "number"),)
+    id: Mapped[str] = _id_column()
+    environment_id: Mapped[str] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20))
+    engine: Mapped[str | None] = mapped_column(String(100), default=None)
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    width: Mapped[float] = mapped_column()
+    height: Mapped[float] = mapped_column()
+    # [[text, confidence, x0, y0, x1, y1], ...]: compact, and the order is reading order
+    words: Mapped[list[Any]] = mapped_column(default=list)
+
+
 class DocumentType(Base):
     __tablename__ = "document_types"
     __table_args__ = (UniqueConstraint("environment_id", "name"),)

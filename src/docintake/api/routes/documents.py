@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from docintake.api.deps import CursorQuery, LimitQuery, PrincipalDep, ResourcesDep
 from docintake.schemas import DocumentOut, DocumentTypeIn, DocumentTypeOut, Page
-from docintake.schemas.resources import UsageOut
+from docintake.schemas.resources import DocumentOcrOut, UsageOut
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -18,6 +18,12 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 @router.get("/documents/{document_id}")
 async def get_document(document_id: str, principal: PrincipalDep, resources: ResourcesDep) -> DocumentOut:
     return await run_in_threadpool(resources.get_document, principal, document_id)
+
+
+@router.get("/documents/{document_id}/ocr")
+async def document_ocr(document_id: str, principal: PrincipalDep, resources: ResourcesDep) -> DocumentOcrOut:
+    """Every word of the document's pages with its box (fractions of the page) and confidence."""
+    return await run_in_threadpool(resources.document_ocr, principal, document_id)
 
 
 @router.get("/documents")
