@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from huey.exceptions import TaskTimeout
 
-from docintake.errors import DocintakeError, ProcessingError
+from docintake.errors import DocintakeError
 from docintake.pipeline.model import PageText
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,3 @@ def run_pipeline(stages: Sequence[Stage], ctx: PipelineContext) -> PipelineOutco
         finally:
             ctx.timings[stage.name] = round((time.perf_counter() - started) * 1000, 2)
     return PipelineOutcome(ctx.page_count, ctx.documents, ctx.errors, ctx.timings, fatal, ctx.pages)
-
-
-def require(condition: bool, code: str, message: str) -> None:
-    if not condition:
-        raise ProcessingError(message, code=code)

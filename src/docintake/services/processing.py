@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
 from docintake.domain import DocumentStatus, FileSource, FileStatus
-from docintake.errors import DocintakeError, FileRejected, TransientError
+from docintake.errors import DocintakeError, FileRejected
 from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.intake.urls import fetch_url
 from docintake.pipeline import default_stages
@@ -147,10 +147,10 @@ def process_file(c: Container, file_id: str) -> None:
         attempts = int(claim["attempts"])
         try:
             claim = _download(c, file_id, claim["url"])
-        except TransientError as exc:
-            _retry_later(c, file_id, attempts, exc)
-            return
         except DocintakeError as exc:
+            if exc.retryable:
+                _retry_later(c, file_id, attempts, exc)
+                return
             status = FileStatus.rejected if isinstance(exc, FileRejected) else FileStatus.failed
             fail_file(c, file_id, exc.code, exc.message, status=status)
             return
@@ -169,7 +169,7 @@ def process_file(c: Container, file_id: str) -> None:
     _record(c, file_id, outcome)
 
 
-def _retry_later(c: Container, file_id: str, attempts: int, exc: TransientError) -> None:
+def _retry_later(c: Container, file_id: str, attempts: int, exc: DocintakeError) -> None:
     """A server that is down or slow now may answer later: back off and try again, a few times."""
     if attempts >= TRANSIENT_ATTEMPTS:
         fail_file(c, file_id, exc.code, f"{exc.message} (gave up after {attempts} attempts)")
