@@ -1,0 +1,124 @@
+"""Pipeline speed and memory on generated documents, against raw OCR on the same pages.
+
+    .venv/bin/python benchmarks/speed.py [--pages 10] [--mode speed|accuracy|both]
+
+For each kind of input (text-layer PDF pages, scanned receipts as PNG) it runs the pipeline in a
+warm process, one page at a time, and prints per-stage median milliseconds, pages per second, the
+process's peak RSS, and the ratio of pipeline time to the engine's bare `recognize()` on the same
+page (the pipeline's overhead: orientation detection, normalisation, bookkeeping). Single thread:
+OMP_THREAD_LIMIT=1 is set before the engines load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image, ImageDraw, ImageFont
+
+from docintake.pipeline import default_stages
+from docintake.pipeline.images import normalize_for_ocr
+from docintake.pipeline.ocr import OcrOptions, get_engine
+from docintake.pipeline.runner import PipelineContext, run_pipeline
+from docintake.settings import Settings
+from tests.pdfgen import text_pdf
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def receipt_png(seed: int) -> bytes:
+    """A receipt-like scan: 80 mm wide at 300 dpi, 40 lines, slight grey background."""
+    image = Image.new("L", (945, 2200), 235)
+    draw = ImageDraw.Draw(image)
+    font = _font(30)
+    for line in range(40):
+        amount = f"{(seed * 7 + line * 13) % 97 + 0.99:.2f}"
+        draw.text((30, 40 + line * 52), f"ITEM {seed}-{line:02d} QTY 1", font=font, fill=20)
+        draw.text((945 - 30 - draw.textlength(amount, font=font), 40 + line * 52), amount, font=font, fill=20)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def invoice_pdf(seed: int) -> bytes:
+    lines = [f"INVOICE No {seed:05d}", "ACME Supplies Ltd, 12 Market Street"]
+    lines += [f"Line {i:02d} Widget type {seed}-{i} 2 x 9.99 19.98" for i in range(45)]
+    lines += ["Subtotal 898.20", "VAT 20% 179.64", "TOTAL 1077.84 EUR"]
+    return text_pdf([lines])
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(kind: str, files: list[Path], media: str, settings: Settings, mode: str) -> None:
+    stages = default_stages(settings)
+    engine_name = settings.ocr_engine_speed if mode == "speed" else settings.ocr_engine_accuracy
+    engine = get_engine(engine_name, OcrOptions(tuple(settings.ocr_languages.split("+"))))
+    totals, per_stage, raw = [], {}, []  # type: ignore[var-annotated]
+    run_pipeline(
+        stages, PipelineContext(path=files[0], media_type=media, filename="warm", processing_pref=mode)
+    )
+    for path in files:
+        ctx = PipelineContext(path=path, media_type=media, filename=path.name, processing_pref=mode)
+        started = time.perf_counter()
+        run_pipeline(stages, ctx)
+        totals.append((time.perf_counter() - started) * 1000)
+        for name, ms in ctx.timings.items():
+            per_stage.setdefault(name, []).append(ms)
+        if media != "application/pdf":
+            image = normalize_for_ocr(Image.open(path))
+            started = time.perf_counter()
+            engine.recognize(image)
+            raw.append((time.perf_counter() - started) * 1000)
+    median = statistics.median(totals)
+    stages_text = ", ".join(f"{name} {statistics.median(values):.1f}" for name, values in per_stage.items())
+    ratio = f"{median / statistics.median(raw):.2f}x raw OCR" if raw else "no OCR (text layer)"
+    print(
+        f"{kind:<14} {mode:<8} median {median:8.1f} ms/page  {1000 / median:6.2f} pages/s  "
+        f"peak RSS {peak_rss_mb():6.0f} MB  {ratio}\n{'':<24}stages (ms): {stages_text}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=10)
+    parser.add_argument("--mode", choices=["speed", "accuracy", "both"], default="both")
+    args = parser.parse_args()
+    modes = ["speed", "accuracy"] if args.mode == "both" else [args.mode]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp))
+        pdfs, pngs = [], []
+        for seed in range(args.pages):
+            pdf = Path(tmp) / f"invoice-{seed}.pdf"
+            pdf.write_bytes(invoice_pdf(seed))
+            pdfs.append(pdf)
+            png = Path(tmp) / f"receipt-{seed}.png"
+            png.write_bytes(receipt_png(seed))
+            pngs.append(png)
+        for mode in modes:
+            run("text-layer PDF", pdfs, "application/pdf", settings, mode)
+            run("scanned PNG", pngs, "image/png", settings, mode)
+
+
+if __name__ == "__main__":
+    main()
