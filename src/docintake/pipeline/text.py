@@ -13,12 +13,24 @@ import pypdfium2 as pdfium
 from PIL import Image
 
 from docintake.pipeline.images import load_frames, normalize_for_ocr
-from docintake.pipeline.model import PageText
+from docintake.pipeline.model import PageText, Word
 from docintake.pipeline.ocr import OcrEngine, OcrOptions, get_engine
 from docintake.pipeline.pdftext import image_coverage, render_page, text_layer_is_usable, text_layer_words
 from docintake.pipeline.runner import PipelineContext
 
+GOOD_READ_CONFIDENCE = 0.75  # mean word confidence of an upright page read by Tesseract
 ORIENTATION_MIN_CONFIDENCE = 0.4  # raw OSD score 6; wrong guesses on small text scored up to ~5.3
+
+
+def _score(words: list[Word]) -> float:
+    """Confidence mass of the words that look like text: sideways pages read as few, short,
+    low-confidence fragments."""
+    return sum(w.confidence * len(w.text) for w in words if any(ch.isalnum() for ch in w.text))
+
+
+def _reads_well(words: list[Word]) -> bool:
+    real = [w for w in words if sum(ch.isalnum() for ch in w.text) >= 2]
+    return len(real) >= 5 and sum(w.confidence for w in real) / len(real) >= GOOD_READ_CONFIDENCE
 
 
 class ReadText:
@@ -37,15 +49,23 @@ class ReadText:
         ctx.pages = list(pages)
 
     def _ocr(self, ctx: PipelineContext, number: int, image: Image.Image) -> PageText:
+        """Recognise the page as it is; only when that reads poorly, ask for its orientation and
+        read it again turned upright. Most pages are upright, so most pay for one pass, not for
+        orientation detection on top."""
         engine = self._engine(ctx)
         gray = normalize_for_ocr(image)
+        words = engine.recognize(gray)
+        if _reads_well(words):
+            return PageText(number, float(gray.width), float(gray.height), "ocr", words, 0, engine.version)
         rotation, confidence = engine.detect_orientation(gray)
         if rotation and confidence >= ORIENTATION_MIN_CONFIDENCE:
-            gray = gray.rotate(-rotation, expand=True)  # PIL rotates counter-clockwise
-        else:
-            rotation = 0
-        words = engine.recognize(gray)
-        return PageText(number, float(gray.width), float(gray.height), "ocr", words, rotation, engine.version)
+            turned = gray.rotate(-rotation, expand=True)  # PIL rotates counter-clockwise
+            again = engine.recognize(turned)
+            if _score(again) > _score(words):
+                return PageText(
+                    number, float(turned.width), float(turned.height), "ocr", again, rotation, engine.version
+                )
+        return PageText(number, float(gray.width), float(gray.height), "ocr", words, 0, engine.version)
 
     def _pdf_pages(self, ctx: PipelineContext) -> Iterator[PageText]:
         document = pdfium.PdfDocument(ctx.path, password=ctx.password)
