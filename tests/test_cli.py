@@ -194,7 +194,7 @@ def test_users_create_twice_fails(data_dir: Path) -> None:
 def test_extract_prints_json_with_pages(tmp_path: Path, data_dir: Path) -> None:
     pdf = tmp_path / "three.pdf"
     pdf.write_bytes(make_pdf(3))
-    result = run("extract", str(pdf))
+    result = run("extract", "--jsonl", str(pdf))
     assert result.exit_code == 0, result.output
     line = json.loads(result.stdout)
     assert line["file"] == str(pdf)

@@ -6,7 +6,6 @@ options given on the command line override them for that run.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -233,16 +232,29 @@ def users_create(
 
 @app.command()
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON line per input file.")] = False,
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders (searched recursively) or zips.")],
+    mode: Annotated[
+        str,
+        typer.Option(
+            metavar="speed|accuracy", help="Processing preference: picks the OCR engine from settings."
+        ),
+    ] = "speed",
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Exactly one JSON line per input file.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Process files in this many processes.")] = 1,
 ) -> None:
-    """Process local files without a server or database and print the results."""
-    from docintake.local import extract_paths
+    """Process local files without a server or database and print the results.
 
-    for line in extract_paths(paths):
-        typer.echo(
-            json.dumps(line, ensure_ascii=False) if jsonl else json.dumps(line, ensure_ascii=False, indent=2)
-        )
+    With --jsonl, one JSON object per file: {"file", "fields", "documents", ...}; otherwise a
+    one-line summary per file.
+    Exit code 2 when a given path does not exist (the others are still processed).
+    """
+    from docintake.local import run_extract
+
+    if mode not in ("speed", "accuracy"):
+        raise typer.BadParameter(f"{mode!r} is not one of 'speed', 'accuracy'", param_hint="'--mode'")
+    code = run_extract(paths, mode=mode, jsonl=jsonl, workers=workers)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ reader can show, and a Type0 font without a ToUnicode map for the garbage case.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -303,18 +302,9 @@ def _dense_page() -> str:
     return "".join(lines)
 
 
-def test_dense_page_speed() -> None:
+def test_dense_page_is_read_whole() -> None:
+    """Speed is measured by benchmarks/speed.py, not here; this checks the dense page's words."""
     with _page(content=_dense_page()) as page:
-        words = text_layer_words(page)  # warm up
-        timings = []
-        for _ in range(15):
-            start = time.perf_counter()
-            text_layer_words(page)
-            timings.append(time.perf_counter() - start)
+        words = text_layer_words(page)
     assert len(words) == 60 * 13
     assert [w.text for w in words[:3]] == [words[0].text, "Item", "description"]
-    median = sorted(timings)[len(timings) // 2] * 1000
-    print(
-        f"text_layer_words on a dense 60-line page: median {median:.1f} ms, best {min(timings) * 1000:.1f} ms"
-    )
-    assert median < 100  # ~10 ms on a quiet machine; generous against noisy CI neighbours

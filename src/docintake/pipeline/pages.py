@@ -12,6 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from docintake.errors import ProcessingError
+from docintake.pipeline.pdftext import PDFIUM_LOCK
 from docintake.pipeline.runner import DocumentPart, PipelineContext
 
 register_heif_opener()
@@ -24,7 +25,8 @@ class OpenPages:
 
     def __call__(self, ctx: PipelineContext) -> None:
         if ctx.media_type == "application/pdf":
-            self._pdf(ctx)
+            with PDFIUM_LOCK:
+                self._pdf(ctx)
         else:
             self._image(ctx)
         if ctx.page_count == 0:

@@ -16,6 +16,7 @@ boxes of the same page.
 from __future__ import annotations
 
 import math
+import threading
 import unicodedata
 from collections.abc import Callable
 
@@ -37,6 +38,10 @@ _WHITESPACE = frozenset(
 _GARBAGE_CATEGORIES = frozenset({"Cc", "Cn", "Co", "Cs"})
 
 _Rect = tuple[float, float, float, float]
+
+# PDFium is not thread-safe: every use of it in one process goes through this lock (worker
+# processes run one file at a time; the API renders page images from a thread pool).
+PDFIUM_LOCK = threading.RLock()
 
 
 def _page_transform(page: pdfium.PdfPage) -> Callable[[_Rect], _Rect]:

@@ -15,7 +15,13 @@ from PIL import Image
 from docintake.pipeline.images import load_frames, normalize_for_ocr
 from docintake.pipeline.model import PageText, Word
 from docintake.pipeline.ocr import OcrEngine, OcrOptions, get_engine
-from docintake.pipeline.pdftext import image_coverage, render_page, text_layer_is_usable, text_layer_words
+from docintake.pipeline.pdftext import (
+    PDFIUM_LOCK,
+    image_coverage,
+    render_page,
+    text_layer_is_usable,
+    text_layer_words,
+)
 from docintake.pipeline.runner import PipelineContext
 
 GOOD_READ_CONFIDENCE = 0.75  # mean word confidence of an upright page read by Tesseract
@@ -45,8 +51,11 @@ class ReadText:
         return get_engine(name, self.options)
 
     def __call__(self, ctx: PipelineContext) -> None:
-        pages = self._pdf_pages(ctx) if ctx.media_type == "application/pdf" else self._image_pages(ctx)
-        ctx.pages = list(pages)
+        if ctx.media_type == "application/pdf":
+            with PDFIUM_LOCK:
+                ctx.pages = list(self._pdf_pages(ctx))
+        else:
+            ctx.pages = list(self._image_pages(ctx))
 
     def _ocr(self, ctx: PipelineContext, number: int, image: Image.Image) -> PageText:
         """Recognise the page as it is; only when that reads poorly, ask for its orientation and

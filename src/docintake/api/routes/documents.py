@@ -26,6 +26,25 @@ async def document_ocr(document_id: str, principal: PrincipalDep, resources: Res
     return await run_in_threadpool(resources.document_ocr, principal, document_id)
 
 
+@router.get(
+    "/documents/{document_id}/pages/{number}.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "The page as a PNG image."}},
+)
+async def document_page_image(
+    document_id: str,
+    number: int,
+    principal: PrincipalDep,
+    resources: ResourcesDep,
+    dpi: Annotated[int, Query(ge=50, le=300, description="Resolution of a PDF page.")] = 150,
+) -> Response:
+    """Page `number` of the document (1 = its first page) as a PNG: a PDF page rendered at `dpi`,
+    an image page upright (EXIF orientation applied). 404 outside the document, 409 when the
+    file cannot be read."""
+    png = await run_in_threadpool(resources.document_page_png, principal, document_id, number, dpi)
+    return Response(content=png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
 @router.get("/documents")
 async def list_documents(
     principal: PrincipalDep,
