@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     )
     ocr_engine_speed: str = Field(default="tesseract", description="OCR engine for `speed` files.")
     ocr_engine_accuracy: str = Field(
-        default="tesseract", description="OCR engine for `accuracy` files (RapidOCR is being added)."
+        default="rapidocr", description="OCR engine for `accuracy` files (RapidOCR: slower, reads accents)."
     )
     ocr_languages: str = Field(
         default="eng",

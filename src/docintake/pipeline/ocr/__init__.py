@@ -75,7 +75,13 @@ def _tesseract(options: OcrOptions) -> OcrEngine:
     return TesseractEngine(options)
 
 
-OCR_ENGINES: dict[str, Callable[[OcrOptions], OcrEngine]] = {"tesseract": _tesseract}
+def _rapidocr(options: OcrOptions) -> OcrEngine:
+    from docintake.pipeline.ocr.rapid import RapidOcrEngine  # lazy: see module docstring
+
+    return RapidOcrEngine(options)
+
+
+OCR_ENGINES: dict[str, Callable[[OcrOptions], OcrEngine]] = {"tesseract": _tesseract, "rapidocr": _rapidocr}
 """Engine factories by the name used in settings. Add an engine by adding a factory here."""
 
 _engines: dict[tuple[str, OcrOptions], OcrEngine] = {}
