@@ -36,6 +36,11 @@ def text_pdf(pages: list[list[str]], size: tuple[int, int] = A4, font_size: int 
     refs = " ".join(f"{kid} 0 R" for kid in kids)
     objects[parent - 1] = f"<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>".encode()
     catalog = add(f"<< /Type /Catalog /Pages {parent} 0 R >>".encode())
+    return serialize(objects, catalog)
+
+
+def serialize(objects: list[bytes], catalog: int) -> bytes:
+    """Objects (numbered from 1 in list order) with their cross-reference table and trailer."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, 1):

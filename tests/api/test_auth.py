@@ -15,8 +15,8 @@ from docintake.clock import utcnow
 from docintake.services.auth import create_user, revoke_api_key
 from docintake.storage.models import AccessToken, ApiKey, User
 from tests.conftest import Service, make_pdf
+from tests.helpers import PROBLEM, asgi_scope
 
-PROBLEM = "application/problem+json"
 PASSWORD = "correct horse battery"
 
 
@@ -329,26 +329,12 @@ def _call_asgi(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 1234),
-        "root_path": "",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", content_type),
-            (b"content-length", str(200 * 1024 * 1024).encode()),
-            *headers,
-        ],
-        "state": {},
-    }
+    scope = asgi_scope(
+        "POST",
+        path,
+        [(b"content-type", content_type), (b"content-length", str(200 * 1024 * 1024).encode()), *headers],
+    )
+    scope["state"] = {}
 
     async def run() -> None:
         with anyio.fail_after(10):

@@ -15,8 +15,8 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import Service, make_pdf, make_png, make_zip
+from tests.helpers import assert_problem, created, get
 
-PROBLEM = "application/problem+json"
 PDF = make_pdf(2, seed=21)
 PNG = make_png("by url")
 BUNDLE = make_zip({"inside.pdf": make_pdf(seed=22), "inside.png": make_png("zipped")})
@@ -114,27 +114,6 @@ def _canary_untouched(canary: LoopbackServer) -> Iterator[None]:
 
 def by_url(service: Service, payload: dict[str, Any], path: str = "/v1/ingest/by-url") -> Any:
     return service.client.post(path, json=payload, headers=service.tenant.headers)
-
-
-def created(response: Any) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def get(service: Service, path: str) -> dict[str, Any]:
-    response = service.client.get(path, headers=service.tenant.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
 
 
 def multipart_urls(urls: list[str]) -> tuple[bytes, dict[str, str]]:

@@ -18,25 +18,7 @@ from docintake.api.problems import from_error
 from docintake.logs import RequestIdFilter
 from docintake.services.resources import Resources
 from tests.conftest import Service, make_pdf
-
-PROBLEM = "application/problem+json"
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "requestId"}
-
-
-def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body.keys() >= PROBLEM_KEYS, body
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert body["requestId"] == response.headers["x-request-id"]
-    if code is not None:
-        assert body["code"] == code
-    return body
-
+from tests.helpers import PROBLEM, asgi_scope, assert_problem
 
 # -- every kind of error ---------------------------------------------------------------------
 
@@ -382,20 +364,7 @@ def test_request_id_with_a_trailing_newline_is_replaced(service: Service) -> Non
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "server": ("testserver", 80),
-        "client": ("127.0.0.1", 1234),
-        "root_path": "",
-        "path": "/healthz",
-        "raw_path": b"/healthz",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver"), (b"x-request-id", b"abc\n")],
-    }
+    scope = asgi_scope("GET", "/healthz", [(b"x-request-id", b"abc\n")])
     anyio.run(service.client.app, scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     request_ids = [v for k, v in start["headers"] if k.lower() == b"x-request-id"]

@@ -26,8 +26,8 @@ from docintake.services.container import Container
 from docintake.storage.migrate import upgrade
 from docintake.tasks import HueyQueue
 from tests.conftest import Service, Tenant, build_settings, make_pdf, make_png, make_tiff, make_zip
+from tests.helpers import assert_problem, created, get
 
-PROBLEM = "application/problem+json"
 FileTuple = tuple[str, bytes, str]
 
 
@@ -51,33 +51,10 @@ def upload(
     )
 
 
-def created(response: Any) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def get(service: Service, path: str, *, tenant: Tenant | None = None, **params: Any) -> dict[str, Any]:
-    response = service.client.get(path, params=params, headers=(tenant or service.tenant).headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def status_of(service: Service, ref: dict[str, Any], *, tenant: Tenant | None = None) -> str:
     """The file's status now (an answer shows it as it was at intake: ``queued`` until processed)."""
     status: str = get(service, f"/v1/ingest/files/{ref['id']}", tenant=tenant)["status"]
     return status
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"] and body["detail"] and body["type"]
-    assert body["requestId"] == response.headers["x-request-id"]
-    return body
 
 
 def raw_multipart(parts: list[tuple[str, bytes, str | None]]) -> tuple[bytes, dict[str, str]]:

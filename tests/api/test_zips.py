@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Service, make_pdf, make_png, make_zip
+from tests.helpers import PROBLEM, created, get
 
-PROBLEM = "application/problem+json"
 ZIP = "application/zip"
 
 
@@ -25,19 +25,6 @@ def upload(service: Service, *files: tuple[str, bytes]) -> Any:
         files=[("files", (name, content, ZIP)) for name, content in files],
         headers=service.tenant.headers,
     )
-
-
-def created(response: Any) -> dict[str, Any]:
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def get(service: Service, path: str) -> dict[str, Any]:
-    response = service.client.get(path, headers=service.tenant.headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def files_by_name(service: Service, import_id: str) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ from docintake.pipeline.pdftext import (
     text_layer_is_usable,
     text_layer_words,
 )
+from tests.pdfgen import serialize
 
 A4 = (595, 842)
 _FONTS = {
@@ -85,20 +86,7 @@ def _pdf(*pages: _Page) -> bytes:
     refs = " ".join(f"{kid} 0 R" for kid in kids)
     objects[parent - 1] = f"<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>".encode()
     catalog = add(f"<< /Type /Catalog /Pages {parent} 0 R >>".encode())
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        catalog,
-        xref,
-    )
-    return bytes(out)
+    return serialize(objects, catalog)
 
 
 def _text(x: float, y: float, text: str, size: int = 12, font: str = "F1") -> str:
