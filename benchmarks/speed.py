@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image, ImageDraw, ImageFont
 
-from docintake.pipeline import default_stages
 from docintake.pipeline.images import normalize_for_ocr
 from docintake.pipeline.ocr import OcrOptions, get_engine
 from docintake.pipeline.runner import PipelineContext, run_pipeline
+from docintake.pipeline.stages import default_stages
 from docintake.settings import Settings
 from tests.pdfgen import text_pdf
 

@@ -78,7 +78,8 @@ def test_jsonl_one_line_per_file_through_folders(folder: Path, tmp_path: Path) -
     ]
     first = lines[1]
     assert first["mediaType"] == "application/pdf" and first["pages"] == 2
-    assert first["fields"] == {}
+    assert first["fields"]["invoice_number"] == "2024-0003"
+    assert first["fields"]["currency"] == "EUR"
     (document,) = first["documents"]
     assert document["pages"] == {"start": 1, "end": 2}
     assert "type" in document and document["errors"] == []

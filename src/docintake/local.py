@@ -33,9 +33,9 @@ from docintake.domain import ZIP_MEDIA_TYPE, ProcessingPref
 from docintake.errors import FileRejected
 from docintake.intake.sniff import sniff_file, supported_formats
 from docintake.intake.zips import UnpackBudget, ZipLimits, unpack_zip
-from docintake.pipeline import default_stages
 from docintake.pipeline.ocr import OCR_ENGINES
 from docintake.pipeline.runner import PipelineContext, PipelineOutcome, run_pipeline
+from docintake.pipeline.stages import default_stages
 from docintake.settings import Settings, get_settings
 
 # -- finding the inputs ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pillow_heif import register_heif_opener
 
 from docintake.errors import ProcessingError
 from docintake.pipeline.pdftext import PDFIUM_LOCK
-from docintake.pipeline.runner import DocumentPart, PipelineContext
+from docintake.pipeline.runner import PipelineContext
 
 register_heif_opener()
 Image.MAX_IMAGE_PIXELS = 180_000_000  # ~A3 at 1200 dpi; far beyond any real scan
@@ -68,14 +68,3 @@ class OpenPages:
             ) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise ProcessingError(f"the image cannot be read ({exc})", code="image_unreadable") from None
-
-
-class WholeFileDocument:
-    """Until document splitting lands, a file is one document spanning all its pages."""
-
-    name = "split"
-    required = True
-
-    def __call__(self, ctx: PipelineContext) -> None:
-        if not ctx.documents:
-            ctx.documents.append(DocumentPart(page_start=1, page_end=ctx.page_count, type=ctx.type_hint))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from docintake.schemas.common import WireModel
 
@@ -101,6 +101,60 @@ class PageRange(WireModel):
     end: int
 
 
+class FieldOut(BaseModel):
+    """One extracted value. Extraction shapes keep snake_case keys: they are the canonical field
+    names shared with the CLI and the datasets."""
+
+    value: str = Field(description="normalised: ISO 8601 dates, decimal strings, ISO codes")
+    text: str = Field(description="as printed")
+    confidence: float
+    page: int | None
+    box: list[float] | None = Field(description="[x0, y0, x1, y1] as fractions of the page")
+
+
+class LineItemOut(BaseModel):
+    description: str | None
+    product_code: str | None
+    quantity: str | None
+    unit: str | None
+    unit_price: str | None
+    tax_rate: str | None = Field(description='percent, e.g. "19"')
+    amount: str | None
+    text: str
+    confidence: float
+    page: int | None
+    box: list[float] | None
+
+
+class TaxLineOut(BaseModel):
+    rate: str | None
+    base_amount: str | None
+    tax_amount: str | None
+    text: str
+    confidence: float
+    page: int | None
+    box: list[float] | None
+
+
+class ExtractionOut(BaseModel):
+    fields: dict[str, FieldOut]
+    line_items: list[LineItemOut]
+    tax_lines: list[TaxLineOut]
+
+
+class CheckOut(WireModel):
+    check: str
+    status: str = Field(description="pass, fail or skipped")
+    reason: str
+    fields: list[str]
+
+
+class StageErrorOut(WireModel):
+    stage: str
+    code: str
+    message: str
+
+
 class DocumentOut(WireModel):
     id: str
     file_id: str
@@ -114,7 +168,18 @@ class DocumentOut(WireModel):
     info: dict[str, Any] | None
     set_reference_number: str | None
     error: FileErrorOut | None
-    result: dict[str, Any] | None
+    type_confidence: float | None = None
+    type_mismatch: str | None = Field(
+        None, description="set when the upload's type hint disagrees with the content"
+    )
+    language: str | None = None
+    extraction: ExtractionOut | None = None
+    validation: list[CheckOut] = Field(default_factory=list)
+    versions: dict[str, Any] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict, description="milliseconds per pipeline stage")
+    errors: list[StageErrorOut] = Field(
+        default_factory=list, description="stages that failed; the rest is kept"
+    )
     created_at: datetime
     updated_at: datetime
 

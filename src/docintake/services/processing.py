@@ -18,9 +18,9 @@ from docintake.domain import DocumentStatus, FileSource, FileStatus
 from docintake.errors import DocintakeError, FileRejected
 from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.intake.urls import fetch_url
-from docintake.pipeline import default_stages
 from docintake.pipeline.model import PageText
 from docintake.pipeline.runner import PipelineContext, PipelineOutcome, run_pipeline
+from docintake.pipeline.stages import default_stages
 from docintake.services.container import Container
 from docintake.services.intake import IntakeOutcome, IntakeService
 from docintake.storage.models import Document, File, Import, PageTextRow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -101,6 +102,20 @@ def import_out(session: Session, imp: Import) -> ImportOut:
     )
 
 
+def _result_fields(result: dict[str, Any]) -> dict[str, Any]:
+    """The stored pipeline result as the document's wire fields (unknown keys are not exposed)."""
+    return {
+        "type_confidence": result.get("typeConfidence"),
+        "type_mismatch": result.get("typeMismatch"),
+        "language": result.get("language"),
+        "extraction": result.get("extraction"),
+        "validation": result.get("validation") or [],
+        "versions": result.get("versions") or {},
+        "timings": result.get("timings") or {},
+        "errors": result.get("errors") or [],
+    }
+
+
 def document_out(session: Session, document: Document, imp: Import | None = None) -> DocumentOut:
     imp = imp or session.get(Import, document.import_id)
     has_pages = document.page_start is not None and document.page_end is not None
@@ -117,7 +132,7 @@ def document_out(session: Session, document: Document, imp: Import | None = None
         info=imp.info if imp else None,
         set_reference_number=_set_reference(session, document.set_id),
         error=_error(document.error_code, document.error_message),
-        result=document.result,
+        **_result_fields(document.result or {}),
         created_at=document.created_at,
         updated_at=document.updated_at,
     )

@@ -14,7 +14,7 @@ Why these choices:
   line to 48 px high anyway. Measured on one thread: an A4 page at 300 dpi took 13.0 s at full
   size and 6.8 s at 2000 px with the same text; 40 SROIE receipt scans 5.75 s/page at full size
   and 4.3 s at 2000 px, with as many supplier names, dates and totals found verbatim (30/36/40
-  against 28/36/40). 1600 px was 13% faster again and equal on those 40, 1280 px lost two
+  against 28/36/40). 1600 px was 13% faster again and equal on those 40 (so it is the limit), 1280 px lost two
   names; RapidOCR's own limit is also 2000 px, resampled bilinearly without this step.
 - Words, not lines: RapidOCR returns text lines with quadrilaterals; with ``return_word_box`` it
   also places every word using the recogniser's character columns, which is more exact than
@@ -76,7 +76,7 @@ MODEL_FILES = {
     "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
     "Rec": "PP-OCRv6_rec_small.onnx",
 }
-MAX_LONG_SIDE = 2000  # px; larger pages are shrunk before recognition (see module docstring)
+MAX_LONG_SIDE = 1600  # px; larger pages are shrunk before recognition (see module docstring)
 ORIENTATION_LONG_SIDE = 1280  # px; line finding for orientation does not need fine detail
 ORIENTATION_MAX_LINES = 40  # the longest lines vote; more only costs time
 CLS_ASPECT = 4.0  # the line classifier's input shape (192 x 48 px)

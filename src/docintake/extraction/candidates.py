@@ -1,0 +1,385 @@
+"""Candidate values for each field, with the layout, text and keyword features the ranker scores.
+
+Extraction is framed as ranking, the way document-AI systems that must work on unseen layouts
+do it: every date on the page could be the issue date, every amount the total, every id-like
+token the invoice number, every short line near the top the supplier's name. For each candidate
+we describe *where* it is (page, position, size relative to the page's text), *what* it looks
+like (digits, capitals, legal forms, postcodes) and *what is around it* (label words left of it
+on its row, in the line above, anywhere on the line), and a model trained on labelled documents
+decides which candidate is which field. Nothing here knows a vendor: only layout and language.
+
+Candidates come in five kinds (``KIND_FIELDS``); one model per field ranks its kind's candidates.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from docintake.extraction import identifiers as ident
+from docintake.extraction import normalize as norm
+from docintake.extraction.keywords import GROUPS, fold, groups_in
+from docintake.extraction.layout import Line, build_blocks, build_lines, union
+from docintake.extraction.normalize import find_amounts, find_dates, format_amount
+from docintake.pipeline.model import Box, PageText
+
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "amount": ("total_amount", "subtotal_amount", "tax_amount", "amount_due"),
+    "date": ("issue_date", "due_date"),
+    "id": ("invoice_number", "purchase_order_number"),
+    "name": ("supplier_name", "customer_name"),
+    "address": ("supplier_address", "customer_address"),
+}
+FIELD_KIND = {name: kind for kind, names in KIND_FIELDS.items() for name in names}
+KEY_GROUPS = tuple(sorted(GROUPS))
+MAX_SPAN_LINES = {"name": 3, "address": 6}
+ID_TOKEN = re.compile(r"(?<![\w/#-])[A-Za-z0-9][A-Za-z0-9/_.#-]{1,30}[A-Za-z0-9](?![\w/-])")
+POSTCODE = re.compile(r"\b(?:\d{4,6}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
+
+
+@dataclass
+class Candidate:
+    kind: str
+    value: str  # normalised
+    text: str  # as printed
+    page: int
+    box: Box
+    confidence: float  # OCR confidence of the words
+    lines: tuple[int, ...]  # indexes into the document's lines
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class DocumentView:
+    """Per-document context shared by all candidates: lines, rows, neighbours, statistics."""
+
+    lines: list[Line]
+    median_height: float
+    left_text: list[str]  # text of the same row left of each line
+    above: list[int | None]  # index of the nearest line above that overlaps horizontally
+    below: list[int | None]
+    groups: list[set[str]]  # keyword groups of each line
+    aspect: float
+    day_first: bool | None = None
+    decimal_hint: str | None = None
+
+    @classmethod
+    def build(cls, lines: list[Line], day_first: bool | None, decimal_hint: str | None) -> DocumentView:
+        heights = sorted(line.height for line in lines) or [0.01]
+        left_text, above, below = [], [], []
+        for line in lines:
+            row = [
+                other
+                for other in lines
+                if other.page == line.page
+                and other.box.x1 <= line.box.x0 + 1e-6
+                and _v_overlap(other.box, line.box) > 0.5 * min(other.height, line.height)
+            ]
+            left_text.append(" ".join(other.text for other in sorted(row, key=lambda o: o.box.x0)))
+            above.append(_neighbour(lines, line, -1))
+            below.append(_neighbour(lines, line, 1))
+        first = lines[0] if lines else None
+        aspect = first.page_height / first.page_width if first and first.page_width else 1.414
+        return cls(
+            lines,
+            heights[len(heights) // 2] or 0.01,
+            left_text,
+            above,
+            below,
+            [groups_in(line.text) for line in lines],
+            aspect,
+            day_first,
+            decimal_hint,
+        )
+
+
+def _v_overlap(a: Box, b: Box) -> float:
+    return min(a.y1, b.y1) - max(a.y0, b.y0)
+
+
+def _h_overlap(a: Box, b: Box) -> float:
+    return min(a.x1, b.x1) - max(a.x0, b.x0)
+
+
+def _neighbour(lines: Sequence[Line], line: Line, direction: int) -> int | None:
+    best, best_gap = None, 0.0
+    for other in lines:
+        if other.page != line.page or other is line or _h_overlap(other.box, line.box) <= 0:
+            continue
+        gap = (line.box.y0 - other.box.y1) if direction < 0 else (other.box.y0 - line.box.y1)
+        if gap < -0.3 * line.height:
+            continue
+        if gap < 6 * max(line.height, 0.005) and (best is None or gap < best_gap):
+            best, best_gap = other.index, gap
+    return best
+
+
+def _group_features(prefix: str, groups: set[str], out: dict[str, float]) -> None:
+    for group in KEY_GROUPS:
+        out[f"{prefix}_{group}"] = 1.0 if group in groups else 0.0
+
+
+def _position(view: DocumentView, box: Box, page: int, out: dict[str, float]) -> None:
+    pages = max(line.page for line in view.lines)
+    out.update(
+        page=float(page),
+        first_page=1.0 if page == 1 else 0.0,
+        last_page=1.0 if page == pages else 0.0,
+        x0=box.x0,
+        x1=box.x1,
+        y0=box.y0,
+        y1=box.y1,
+        xc=(box.x0 + box.x1) / 2,
+        height_ratio=(box.y1 - box.y0) / view.median_height,
+        aspect=view.aspect,
+        n_lines=float(len(view.lines)),
+    )
+
+
+def _context(view: DocumentView, index: int, before: str, out: dict[str, float]) -> None:
+    """Label words: left on the row (own line before the value, or a segment to its left), in
+    the line above, anywhere on the line, and in the line below."""
+    line = view.lines[index]
+    left = groups_in(f"{view.left_text[index]} {before}")
+    _group_features("left", left, out)
+    above = view.above[index]
+    _group_features("above", view.groups[above] if above is not None else set(), out)
+    _group_features("line", view.groups[index], out)
+    below = view.below[index]
+    _group_features("below", view.groups[below] if below is not None else set(), out)
+    out["rel_index"] = index / max(len(view.lines) - 1, 1)
+    out["line_words"] = float(len(line.words))
+    out["has_left_label"] = 1.0 if fold(before).strip() or view.left_text[index] else 0.0
+    out["colon_before"] = 1.0 if before.rstrip().endswith((":", "#")) else 0.0
+
+
+def amount_candidates(view: DocumentView) -> list[Candidate]:
+    found: list[tuple[int, int, int, Decimal]] = []
+    for line in view.lines:
+        for start, end, value in find_amounts(line.text, view.decimal_hint):
+            found.append((line.index, start, end, value))
+    values = [value for *_, value in found]
+    counts = Counter(values)
+    ranked = sorted(set(values), reverse=True)
+    total_rows = [i for i, groups in enumerate(view.groups) if "total" in groups]
+    candidates = []
+    for index, start, end, value in found:
+        line = view.lines[index]
+        text = line.text[start:end]
+        features: dict[str, float] = {}
+        _position(view, line.span_box(start, end), line.page, features)
+        _context(view, index, line.text[:start], features)
+        others = [v for v in values if v != value]
+        features.update(
+            value_log=math.log10(abs(float(value)) + 1),
+            negative=1.0 if value < 0 else 0.0,
+            value_rank=ranked.index(value) / max(len(ranked) - 1, 1),
+            is_max=1.0 if value == ranked[0] else 0.0,
+            occurrences=float(counts[value]),
+            has_cents=1.0 if re.search(r"[.,]\d{2}\b", text) else 0.0,
+            has_currency=1.0 if re.search(r"[$€£¥]|\b[A-Z]{3}\b|RM", text) else 0.0,
+            rightmost=1.0 if end >= len(line.text.rstrip()) - 1 else 0.0,
+            is_sum=1.0 if any(value == a + b for a in others for b in others if a != b) else 0.0,
+            is_part=1.0 if any(value + other in counts for other in others) else 0.0,
+            after_last_total=1.0 if total_rows and index >= total_rows[-1] else 0.0,
+            lines_from_end=float(len(view.lines) - index),
+            amounts_below=float(sum(1 for f in found if f[0] > index)),
+        )
+        candidates.append(
+            Candidate(
+                "amount",
+                format_amount(value),
+                text,
+                line.page,
+                line.span_box(start, end),
+                line.span_confidence(start, end),
+                (index,),
+                features,
+            )
+        )
+    return candidates
+
+
+def date_candidates(view: DocumentView) -> list[Candidate]:
+    found = [(line.index, match) for line in view.lines for match in find_dates(line.text, view.day_first)]
+    ordered = sorted({match.value for _, match in found})
+    counts = Counter(match.value for _, match in found)
+    candidates = []
+    for order, (index, match) in enumerate(found):
+        line = view.lines[index]
+        features: dict[str, float] = {}
+        box = line.span_box(match.start, match.end)
+        _position(view, box, line.page, features)
+        _context(view, index, line.text[: match.start], features)
+        features.update(
+            order=float(order),
+            order_rel=order / max(len(found) - 1, 1),
+            date_rank=ordered.index(match.value) / max(len(ordered) - 1, 1),
+            is_earliest=1.0 if match.value == ordered[0] else 0.0,
+            is_latest=1.0 if match.value == ordered[-1] else 0.0,
+            n_dates=float(len(ordered)),
+            occurrences=float(counts[match.value]),
+            ambiguous=1.0 if match.ambiguous else 0.0,
+            textual=1.0 if re.search(r"[A-Za-z]", line.text[match.start : match.end]) else 0.0,
+            time_on_line=1.0 if re.search(r"\d{1,2}:\d{2}", line.text) else 0.0,
+        )
+        candidates.append(
+            Candidate(
+                "date",
+                match.value.isoformat(),
+                line.text[match.start : match.end],
+                line.page,
+                box,
+                line.span_confidence(match.start, match.end),
+                (index,),
+                features,
+            )
+        )
+    return candidates
+
+
+def id_candidates(view: DocumentView) -> list[Candidate]:
+    candidates = []
+    for line in view.lines:
+        taken = [(s, e) for s, e, _ in find_amounts(line.text, view.decimal_hint) if "." in line.text[s:e]]
+        taken += [(m.start, m.end) for m in find_dates(line.text, view.day_first)]
+        for match in ID_TOKEN.finditer(line.text):
+            token = match.group().strip(".#-/")
+            if not token or sum(ch.isdigit() for ch in token) < 1 or len(token) < 3:
+                continue
+            if any(s < match.end() and match.start() < e for s, e in taken):
+                continue
+            features: dict[str, float] = {}
+            box = line.span_box(match.start(), match.end())
+            _position(view, box, line.page, features)
+            _context(view, line.index, line.text[: match.start()], features)
+            digits = sum(ch.isdigit() for ch in token)
+            features.update(
+                length=float(len(token)),
+                digit_ratio=digits / len(token),
+                letters=float(sum(ch.isalpha() for ch in token)),
+                separators=float(sum(ch in "/-_." for ch in token)),
+                leading_zero=1.0 if token[0] == "0" else 0.0,
+                token_index=float(len(line.text[: match.start()].split())),
+            )
+            candidates.append(
+                Candidate(
+                    "id",
+                    token,
+                    match.group(),
+                    line.page,
+                    box,
+                    line.span_confidence(match.start(), match.end()),
+                    (line.index,),
+                    features,
+                )
+            )
+    return candidates
+
+
+def _text_features(view: DocumentView, lines: list[Line], out: dict[str, float]) -> None:
+    text = " ".join(line.text for line in lines)
+    letters = [ch for ch in text if ch.isalpha()]
+    groups = groups_in(text)
+    _group_features("span", groups, out)
+    first = lines[0].index
+    out.update(
+        span_lines=float(len(lines)),
+        chars=float(len(text)),
+        digit_ratio=sum(ch.isdigit() for ch in text) / max(len(text), 1),
+        upper_ratio=sum(ch.isupper() for ch in letters) / max(len(letters), 1),
+        postcode=1.0 if POSTCODE.search(text) else 0.0,
+        commas=float(text.count(",")),
+        first_index=float(first),
+        top_rank=float(
+            sum(1 for line in view.lines if line.page == lines[0].page and line.box.y0 < lines[0].box.y0)
+        ),
+        ends_comma=1.0 if lines[-1].text.rstrip().endswith(",") else 0.0,
+        next_contact=1.0
+        if view.below[lines[-1].index] is not None
+        and view.groups[view.below[lines[-1].index] or 0] & {"contact", "registration"}
+        else 0.0,
+        prev_is_block_end=1.0 if first == 0 or view.below[first - 1] != first else 0.0,
+        max_height=max(line.height for line in lines) / view.median_height,
+    )
+
+
+def span_candidates(view: DocumentView, kind: str) -> list[Candidate]:
+    """Runs of consecutive lines inside one block, starting on the top part of the first pages."""
+    candidates = []
+    for block in build_blocks(view.lines):
+        lines = block.lines
+        if lines[0].page > 2 or lines[0].box.y0 > 0.75:
+            continue
+        for start in range(len(lines)):
+            for size in range(1, MAX_SPAN_LINES[kind] + 1):
+                span = lines[start : start + size]
+                if len(span) < size:
+                    break
+                features: dict[str, float] = {}
+                box = union(line.box for line in span)
+                _position(view, box, span[0].page, features)
+                _context(view, span[0].index, "", features)
+                _text_features(view, span, features)
+                features["block_start"] = 1.0 if start == 0 else 0.0
+                features["block_end"] = 1.0 if start + size == len(lines) else 0.0
+                features["block_lines"] = float(len(lines))
+                candidates.append(
+                    Candidate(
+                        kind,
+                        join_lines([line.text for line in span], kind),
+                        "\n".join(line.text for line in span),
+                        span[0].page,
+                        box,
+                        min(line.confidence for line in span),
+                        tuple(line.index for line in span),
+                        features,
+                    )
+                )
+    return candidates
+
+
+def join_lines(texts: Sequence[str], kind: str) -> str:
+    """Names join their printed lines with spaces; addresses with ", " (no doubled commas)."""
+    if kind == "name":
+        return " ".join(text.strip() for text in texts)
+    out = ""
+    for text in texts:
+        text = text.strip()
+        if not out:
+            out = text
+        elif out.endswith((",", ";")):
+            out = f"{out} {text}"
+        else:
+            out = f"{out}, {text}"
+    return out
+
+
+def all_candidates(view: DocumentView) -> dict[str, list[Candidate]]:
+    return {
+        "amount": amount_candidates(view),
+        "date": date_candidates(view),
+        "id": id_candidates(view),
+        "name": span_candidates(view, "name"),
+        "address": span_candidates(view, "address"),
+    }
+
+
+def prepare_view(pages: Sequence[PageText]) -> tuple[DocumentView, dict[str, list[Candidate]]]:
+    """The document's lines with its reading conventions (day-first dates, decimal separator)
+    settled from the whole document, and every field candidate."""
+    lines = build_lines(pages)
+    texts = [line.text for line in lines]
+    joined = "\n".join(texts)
+    day_first = norm.infer_day_first(texts, ident.country_from_text(joined), ident.detect_language(joined))
+    view = DocumentView.build(lines, day_first, norm.guess_decimal_separator(texts))
+    return view, all_candidates(view)
+
+
+def vector(candidate: Candidate, names: Sequence[str]) -> list[float]:
+    """The candidate's features in a model's column order (the model file stores its names)."""
+    return [candidate.features.get(name, 0.0) for name in names]

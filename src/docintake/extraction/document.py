@@ -1,0 +1,198 @@
+"""One logical document's pages in, its structured result out.
+
+The order matters and is why this is one function rather than independent stages: document-wide
+evidence comes first (language, country, decimal separator, day-first dates), because it decides
+how every candidate is read; then the learned ranker picks the header fields, rules fill the
+fields that have a checkable form (IBANs, VAT ids, e-mails, phones, times, currency), tables give
+line items and tax lines, and validation checks the arithmetic and check digits and lowers the
+confidence of values that fail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from docintake.extraction import identifiers as ident
+from docintake.extraction import normalize as norm
+from docintake.extraction.candidates import Candidate, DocumentView, prepare_view
+from docintake.extraction.classify import classify
+from docintake.extraction.keywords import fold, groups_in
+from docintake.extraction.layout import Line
+from docintake.extraction.model import Extraction, Field
+from docintake.extraction.ranker import FieldRanker, shared_ranker
+from docintake.extraction.tables import extract_line_items
+from docintake.extraction.taxlines import extract_tax_lines
+from docintake.extraction.validate import apply_checks, validate
+from docintake.pipeline.model import PageText
+
+TERMS_LABEL = re.compile(
+    r"(payment terms|terms of payment|terms|zahlungsbedingungen|zahlungsziel|condiciones de pago|"
+    r"forma de pago|conditions de paiement|conditions de reglement|termini di pagamento|"
+    r"condizioni di pagamento|condicoes de pagamento|betalingsvoorwaarden|betalingstermijn)\s*:?\s*",
+)
+TERMS_PHRASE = re.compile(
+    r"\b(net\s*\d{1,3}|due (?:on|upon) receipt|(?:payable|due|zahlbar|pagadero|payable|pagabile|"
+    r"betaalbaar)\b[^.]{0,40}?\d{1,3}\s*(?:days|tagen|dias|jours|giorni|dagen)[^.]{0,20})",
+    re.IGNORECASE,
+)
+SUPPLIER_ADDRESS_PARTS = ("supplier_street", "supplier_postcode", "supplier_city", "supplier_country")
+
+
+def _field(candidate: Candidate, score: float) -> Field:
+    confidence = score * (0.6 + 0.4 * candidate.confidence)
+    return Field(candidate.value, candidate.text, confidence, candidate.page, candidate.box)
+
+
+def _line_field(line: Line, start: int, end: int, value: str, confidence: float = 0.9) -> Field:
+    return Field(
+        value,
+        line.text[start:end],
+        confidence * (0.6 + 0.4 * line.span_confidence(start, end)),
+        line.page,
+        line.span_box(start, end),
+    )
+
+
+def _is_customer_context(view: DocumentView, line: Line) -> bool:
+    above = view.above[line.index]
+    context = groups_in(f"{view.left_text[line.index]} {line.text}")
+    if above is not None:
+        context |= view.groups[above]
+    return "customer" in context
+
+
+def _ids(view: DocumentView, fields: dict[str, Field]) -> None:
+    tax_ids: list[tuple[Line, int, int, str]] = []
+    for line in view.lines:
+        for start, end, compact, _country in ident.find_tax_ids(line.text):
+            tax_ids.append((line, start, end, compact))
+        if "supplier_iban" not in fields:
+            for start, end, iban in ident.find_ibans(line.text):
+                fields["supplier_iban"] = _line_field(line, start, end, iban, 0.95)
+                break
+        if "supplier_email" not in fields:
+            for start, end, email in ident.find_emails(line.text):
+                if not _is_customer_context(view, line):
+                    fields["supplier_email"] = _line_field(line, start, end, email.lower())
+                    break
+        if "supplier_phone" not in fields and "contact" in view.groups[line.index]:
+            for start, end, phone in ident.find_phones(line.text):
+                if not _is_customer_context(view, line):
+                    fields["supplier_phone"] = _line_field(line, start, end, phone, 0.8)
+                    break
+    supplier = [item for item in tax_ids if not _is_customer_context(view, item[0])]
+    customer = [item for item in tax_ids if _is_customer_context(view, item[0])]
+    if supplier:
+        line, start, end, compact = supplier[0]
+        fields["supplier_tax_id"] = _line_field(line, start, end, compact, 0.9)
+    others = customer or [item for item in tax_ids if supplier and item[3] != supplier[0][3]]
+    if others:
+        line, start, end, compact = others[0]
+        fields["customer_tax_id"] = _line_field(line, start, end, compact, 0.8)
+
+
+def _time(view: DocumentView, fields: dict[str, Field]) -> None:
+    date_line = fields.get("issue_date")
+    ordered = sorted(view.lines, key=lambda line: (date_line is None or line.page != date_line.page,))
+    for line in ordered:
+        for start, end, value in norm.find_times(line.text):
+            fields["transaction_time"] = _line_field(line, start, end, value, 0.8)
+            return
+
+
+def _terms(view: DocumentView, fields: dict[str, Field]) -> None:
+    for line in view.lines:
+        folded = fold(line.text)
+        label = TERMS_LABEL.search(folded)
+        if label and label.end() < len(folded) and len(folded) - label.end() > 2:
+            start = (
+                len(line.text) - len(line.text.lstrip()) + _unfolded_offset(line.text, folded, label.end())
+            )
+            fields["payment_terms"] = _line_field(line, start, len(line.text), line.text[start:].strip(), 0.7)
+            return
+        phrase = TERMS_PHRASE.search(line.text)
+        if phrase:
+            fields["payment_terms"] = _line_field(
+                line, phrase.start(), phrase.end(), phrase.group().strip(), 0.6
+            )
+            return
+
+
+def _unfolded_offset(text: str, folded: str, position: int) -> int:
+    """Map an offset in the folded text back to the printed text by counting word tokens."""
+    words_before = len(folded[:position].split())
+    matches = list(re.finditer(r"\S+", text))
+    return matches[words_before].start() if words_before < len(matches) else len(text)
+
+
+def _address_parts(address: Field, fields: dict[str, Field]) -> None:
+    lines = [part.strip() for part in address.text.split("\n") if part.strip()]
+    for index in range(len(lines) - 1, -1, -1):
+        match = re.search(
+            r"\b(?:([A-Z]{1,2}-)?(\d{4,5}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}))\s+([^\d,]{2,40})",
+            lines[index],
+        )
+        if not match:
+            continue
+        keep = dict(confidence=address.confidence * 0.9, page=address.page, box=address.box)
+        fields["supplier_postcode"] = Field(match.group(2), match.group(2), **keep)  # type: ignore[arg-type]
+        city = match.group(3).strip(" ,.")
+        fields["supplier_city"] = Field(city, city, **keep)  # type: ignore[arg-type]
+        street = lines[index][: match.start()].strip(" ,") or (lines[index - 1] if index else "")
+        if street and re.search(r"\d", street):
+            fields["supplier_street"] = Field(street, street, **keep)  # type: ignore[arg-type]
+        break
+    country = ident.country_from_text(address.text)
+    if country is None:
+        for name in ("supplier_tax_id", "supplier_iban"):
+            value = fields.get(name)
+            if value is not None and value.value[:2].isalpha():
+                country = value.value[:2].upper().replace("EL", "GR")
+                break
+    if country:
+        fields["supplier_country"] = Field(
+            country, country, address.confidence * 0.8, address.page, address.box
+        )
+
+
+def extract_document(
+    pages: Sequence[PageText], type_hint: str | None = None, ranker: FieldRanker | None = None
+) -> dict[str, Any]:
+    """The result of one logical document: type, language, extraction and validation."""
+    ranker = ranker or shared_ranker()
+    view, found = prepare_view(pages)
+    lines = view.lines
+    joined = "\n".join(line.text for line in lines)
+    extraction = Extraction()
+    fields = extraction.fields
+    for name, ranked in ranker.rank(found).items():
+        fields[name] = _field(ranked.candidate, ranked.score)
+    _ids(view, fields)
+    _time(view, fields)
+    _terms(view, fields)
+    if "supplier_address" in fields:
+        _address_parts(fields["supplier_address"], fields)
+    country = (
+        fields["supplier_country"].value if "supplier_country" in fields else ident.country_from_text(joined)
+    )
+    currency = ident.detect_currency(joined, country)
+    if currency:
+        fields["currency"] = Field(currency, currency, 0.8 if re.search(re.escape(currency), joined) else 0.6)
+    extraction.line_items = extract_line_items(lines, view.decimal_hint)
+    extraction.tax_lines = extract_tax_lines(lines, view.decimal_hint)
+    checks = validate(fields, extraction.line_items, extraction.tax_lines)
+    apply_checks(fields, checks)
+    classification = classify(lines, type_hint)
+    return {
+        "type": classification.type,
+        "typeConfidence": round(classification.confidence, 3),
+        "typeScores": {k: round(v, 3) for k, v in classification.scores.items()},
+        "typeMismatch": classification.hint_mismatch,
+        "language": ident.detect_language(joined),
+        "country": country,
+        "extraction": extraction.as_dict(),
+        "validation": [check.as_dict() for check in checks],
+        "versions": {"model": ranker.version},
+    }

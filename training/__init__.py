@@ -1,0 +1,1 @@
+"""Offline tooling that builds the models docintake ships: caches, synthetic data, training scripts."""
