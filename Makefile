@@ -26,8 +26,8 @@ migrate: install
 	$(BIN)/docintake migrate
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks training
+	$(BIN)/ruff format --check src tests benchmarks training
 
 typecheck: install
 	$(BIN)/mypy

@@ -1,8 +1,9 @@
 """Pipeline speed and memory on generated documents, against raw OCR on the same pages.
 
-    .venv/bin/python benchmarks/speed.py [--pages 10] [--mode speed|accuracy|both]
+    .venv/bin/python benchmarks/speed.py [--pages 10] [--mode speed|accuracy|both] [--scans DIR]
 
-For each kind of input (text-layer PDF pages, scanned receipts as PNG) it runs the pipeline in a
+For each kind of input (synthetic text-layer invoice PDFs, synthetic scanned receipts as PNG,
+and with ``--scans DIR`` real photos or scans, e.g. ``../shared/datasets/sroie_train/images``) it runs the pipeline in a
 warm process, one page at a time, and prints per-stage median milliseconds, pages per second, the
 process's peak RSS, and the ratio of pipeline time to the engine's bare `recognize()` on the same
 page (the pipeline's overhead: orientation detection, normalisation, bookkeeping). Single thread:
@@ -12,7 +13,6 @@ OMP_THREAD_LIMIT=1 is set before the engines load.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -23,42 +23,27 @@ from pathlib import Path
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
+from training.synthetic import generate, render_image, render_pdf
 
 from docintake.pipeline.images import normalize_for_ocr
 from docintake.pipeline.ocr import OcrOptions, get_engine
 from docintake.pipeline.runner import PipelineContext, run_pipeline
 from docintake.pipeline.stages import default_stages
 from docintake.settings import Settings
-from tests.pdfgen import text_pdf
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    try:
-        return ImageFont.truetype("DejaVuSans.ttf", size)
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def receipt_png(seed: int) -> bytes:
-    """A receipt-like scan: 80 mm wide at 300 dpi, 40 lines, slight grey background."""
-    image = Image.new("L", (945, 2200), 235)
-    draw = ImageDraw.Draw(image)
-    font = _font(30)
-    for line in range(40):
-        amount = f"{(seed * 7 + line * 13) % 97 + 0.99:.2f}"
-        draw.text((30, 40 + line * 52), f"ITEM {seed}-{line:02d} QTY 1", font=font, fill=20)
-        draw.text((945 - 30 - draw.textlength(amount, font=font), 40 + line * 52), amount, font=font, fill=20)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def invoice_pdf(seed: int) -> bytes:
-    lines = [f"INVOICE No {seed:05d}", "ACME Supplies Ltd, 12 Market Street"]
-    lines += [f"Line {i:02d} Widget type {seed}-{i} 2 x 9.99 19.98" for i in range(45)]
-    lines += ["Subtotal 898.20", "VAT 20% 179.64", "TOTAL 1077.84 EUR"]
-    return text_pdf([lines])
+    """A realistic one- or two-page invoice with a text layer (the project's synthetic generator:
+    varied layouts, languages and fonts)."""
+    document = generate(seed, doc_type="invoice")
+    return render_pdf(document, seed)
+
+
+def receipt_png(seed: int) -> bytes:
+    """A scanned-looking till receipt: rendered at 200 dpi with noise and a slight skew."""
+    document = generate(seed, doc_type="receipt")
+    return render_image(document, seed, dpi=200, noise=True)
 
 
 def peak_rss_mb() -> float:
@@ -103,6 +88,7 @@ def main() -> None:
     )
     parser.add_argument("--pages", type=int, default=10)
     parser.add_argument("--mode", choices=["speed", "accuracy", "both"], default="both")
+    parser.add_argument("--scans", type=Path, default=None, help="also time these real images (a folder)")
     args = parser.parse_args()
     modes = ["speed", "accuracy"] if args.mode == "both" else [args.mode]
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,9 +101,18 @@ def main() -> None:
             png = Path(tmp) / f"receipt-{seed}.png"
             png.write_bytes(receipt_png(seed))
             pngs.append(png)
+        real = (
+            sorted(p for p in args.scans.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})[
+                : args.pages
+            ]
+            if args.scans
+            else []
+        )
         for mode in modes:
             run("text-layer PDF", pdfs, "application/pdf", settings, mode)
             run("scanned PNG", pngs, "image/png", settings, mode)
+            if real:
+                run("real scans", real, "image/jpeg", settings, mode)
 
 
 if __name__ == "__main__":

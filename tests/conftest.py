@@ -115,3 +115,12 @@ def service(tmp_path: Path, settings_overrides: dict[str, object]) -> Iterator[S
         svc.tenant = svc.new_tenant("acme", "production")
         yield svc
     container.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/*.json from the current pipeline output",
+    )

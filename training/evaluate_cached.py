@@ -27,7 +27,15 @@ from benchmarks.scoring import score
 
 from docintake.extraction.document import extract_document
 from docintake.extraction.ranker import MODEL_PATH, FieldRanker
-from training.train_fields import TRAIN_SOURCES, Doc, load_real, load_synthetic, pages_from_cache, rows, train
+from training.train_fields import (
+    TRAIN_SOURCES,
+    featurize,
+    load_real,
+    load_synthetic,
+    pages_from_cache,
+    rows,
+    train,
+)
 
 
 def _fields(result: dict[str, Any]) -> dict[str, str]:
@@ -43,19 +51,22 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=400)
     parser.add_argument("--source", action="append", default=None)
     parser.add_argument("--predictions", type=Path, default=None)
+    parser.add_argument("--fields", default=None, help="with --cv: train only these fields (comma list)")
     args = parser.parse_args()
     labels = [json.loads(line) for line in (args.data / "labels.jsonl").read_text().splitlines()]
     labels = [label for label in labels if not args.source or label["source"] in args.source]
     shipped = FieldRanker(MODEL_PATH)
     rankers: dict[str, FieldRanker] = {}
     if args.cv:
-        real = load_real(args.data, args.cache, ["speed", "accuracy"])
-        synthetic = load_synthetic(args.synthetic, 11)
-        keys = sorted({doc.key for doc in real})
+        real = featurize(load_real(args.data, args.cache, ["speed", "accuracy"]))
+        synthetic = featurize(load_synthetic(args.synthetic, 11))
+        keys = sorted({doc.key for doc, _ in real})
         folds = {key: index % args.cv for index, key in enumerate(keys)}
         for fold in range(args.cv):
-            training: list[Doc] = [doc for doc in real if folds[doc.key] != fold] + synthetic
-            models = train(rows(training))
+            data = rows([item for item in real if folds[item[0].key] != fold] + synthetic)
+            if args.fields:
+                data = {name: value for name, value in data.items() if name in args.fields.split(",")}
+            models = train(data)
             with tempfile.NamedTemporaryFile(suffix=".json.gz", delete=False) as tmp:
                 tmp.write(gzip.compress(json.dumps({"version": f"cv-{fold}", "fields": models}).encode()))
             ranker = FieldRanker(Path(tmp.name))

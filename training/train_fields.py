@@ -161,34 +161,39 @@ def positives(field: str, candidates: list[Candidate], label: str) -> list[bool]
     return [s >= 0.8 and s >= best - 0.02 for s in scores]
 
 
-def rows(docs: list[Doc]) -> dict[str, tuple[list[list[float]], list[int], list[int], list[str]]]:
+Featurized = list[tuple[Doc, dict[str, list[Candidate]]]]
+Rows = dict[str, tuple[list[list[float]], list[int], list[int], list[str]]]
+
+
+def featurize(docs: list[Doc]) -> Featurized:
+    """Every document's candidates (the slow part: done once, shared by every fold)."""
+    return [(doc, prepare_view(doc.pages)[1]) for doc in docs]
+
+
+def rows(featurized: Featurized) -> Rows:
     """Per field: feature rows, labels, document ids (for grouping) and feature names."""
-    out: dict[str, tuple[list[list[float]], list[int], list[int], list[str]]] = {}
+    out: Rows = {}
     names: dict[str, list[str]] = {}
-    per_doc = []
-    for doc_id, doc in enumerate(docs):
-        _, found = prepare_view(doc.pages)
-        per_doc.append((doc_id, doc, found))
+    for _, found in featurized:
         for kind, items in found.items():
-            names.setdefault(kind, [])
-            if items and not names[kind]:
+            if items and kind not in names:
                 names[kind] = sorted(items[0].features)
     for field, kind in FIELD_KIND.items():
         features, y, groups = [], [], []
-        for doc_id, doc, found in per_doc:
+        for doc_id, (doc, found) in enumerate(featurized):
             label = doc.labels.get(field)
-            if label is None or (doc.source == "synthetic" and field not in doc.labels):
+            if label is None:
                 continue
             items = found[kind]
             for candidate, positive in zip(items, positives(field, items, label), strict=True):
-                features.append(vector(candidate, names[kind]))
+                features.append(vector(candidate, names.get(kind, [])))
                 y.append(1 if positive else 0)
                 groups.append(doc_id)
-        out[field] = (features, y, groups, names[kind])
+        out[field] = (features, y, groups, names.get(kind, []))
     return out
 
 
-def train(data: dict[str, tuple[list[list[float]], list[int], list[int], list[str]]]) -> dict[str, Any]:
+def train(data: Rows) -> dict[str, Any]:
     models = {}
     for field, (features, y, _, names) in data.items():
         if not features or sum(y) < 5:
@@ -215,7 +220,7 @@ def main() -> None:
     if args.synthetic:
         docs += load_synthetic(args.synthetic, args.seed)
     print(f"{len(docs)} documents in all ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    models = train(rows(docs))
+    models = train(rows(featurize(docs)))
     bundle = {
         "version": MODEL_VERSION,
         "trained_on": {

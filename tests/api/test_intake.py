@@ -27,6 +27,7 @@ from docintake.storage.migrate import upgrade
 from docintake.tasks import HueyQueue
 from tests.conftest import Service, Tenant, build_settings, make_pdf, make_png, make_tiff, make_zip
 from tests.helpers import assert_problem, created, get
+from tests.pdfgen import serialize
 
 FileTuple = tuple[str, bytes, str]
 
@@ -333,7 +334,7 @@ def test_request_whose_only_file_is_unsupported_is_400_naming_it(
     body = assert_problem(response, 400)
     assert name in body["detail"]
     assert body["errors"][0]["file"] == name
-    assert body["errors"][0]["code"] == "unsupported_type"
+    assert body["errors"][0]["code"] == ("empty_file" if not content else "unsupported_type")
     assert body["errors"][0]["message"]
     assert get(service, "/v1/imports")["items"] == []
 
@@ -359,7 +360,7 @@ def test_unsupported_file_beside_a_good_one_is_rejected_with_a_record(service: S
     assert (empty["status"], empty["documentId"]) == ("rejected", None)
     assert [(e["file"], e["code"]) for e in body["errors"]] == [
         ("anim.gif", "unsupported_type"),
-        ("empty.png", "unsupported_type"),
+        ("empty.png", "empty_file"),
     ]
     assert "GIF" in body["errors"][0]["message"] or "gif" in body["errors"][0]["message"]
     assert "empty" in body["errors"][1]["message"]
@@ -877,6 +878,11 @@ def test_encrypted_pdf_fails_without_password_and_is_processed_with_it(service: 
     assert "s3cret-pw" not in imported.text
 
 
+def zero_page_pdf() -> bytes:
+    """A well-formed PDF whose page tree is empty."""
+    return serialize([b"<< /Type /Pages /Kids [] /Count 0 >>", b"<< /Type /Catalog /Pages 1 0 R >>"], 2)
+
+
 def test_unreadable_files_fail_with_a_code_and_the_service_keeps_working(service: Service) -> None:
     png = make_png()
     body = created(
@@ -885,13 +891,18 @@ def test_unreadable_files_fail_with_a_code_and_the_service_keeps_working(service
             [
                 ("bad.pdf", b"%PDF-1.4 garbage", "application/pdf"),
                 ("cut.png", png[: len(png) // 2], "image/png"),
+                ("none.pdf", zero_page_pdf(), "application/pdf"),
                 ("ok.pdf", make_pdf(), "application/pdf"),
+                ("empty.pdf", b"", "application/pdf"),
             ],
         )
     )
-    bad, cut, ok = body["files"]
-    assert body["errors"] == []  # accepted at intake; they fail in processing
-    for ref, code in ((bad, "pdf_unreadable"), (cut, "image_unreadable")):
+    bad, cut, none, ok, empty = body["files"]
+    # An empty upload is refused at once, named, with its reason; the rest fail in processing
+    # (PDFium refuses a PDF with an empty page tree as malformed).
+    assert empty["status"] == "rejected"
+    assert [(e["file"], e["code"]) for e in body["errors"]] == [("empty.pdf", "empty_file")]
+    for ref, code in ((bad, "pdf_unreadable"), (cut, "image_unreadable"), (none, "pdf_unreadable")):
         file = get(service, f"/v1/ingest/files/{ref['id']}")
         assert (file["status"], file["error"]["code"]) == ("failed", code)
         assert file["error"]["message"]
@@ -900,7 +911,7 @@ def test_unreadable_files_fail_with_a_code_and_the_service_keeps_working(service
         assert document["error"]["code"] == code
     assert get(service, f"/v1/ingest/files/{ok['id']}")["status"] == "processed"
     imported = get(service, f"/v1/imports/{body['importId']}")
-    assert (imported["counts"]["failed"], imported["counts"]["processed"]) == (2, 1)
+    assert (imported["counts"]["failed"], imported["counts"]["processed"]) == (3, 1)
     after = created(upload(service, [("after.png", make_png("after"), "image/png")]))
     assert status_of(service, after["files"][0]) == "processed"
 

@@ -37,7 +37,15 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
 FIELD_KIND = {name: kind for kind, names in KIND_FIELDS.items() for name in names}
 KEY_GROUPS = tuple(sorted(GROUPS))
 MAX_SPAN_LINES = {"name": 3, "address": 6}
+ROUNDING_STEP = Decimal("0.05")  # cash rounding (Malaysia, Switzerland, Nordic, ...): the total paid
+MAX_SUM_VALUES = 150  # distinct amounts considered for "is a sum of two others" (quadratic)
 ID_TOKEN = re.compile(r"(?<![\w/#-])[A-Za-z0-9][A-Za-z0-9/_.#-]{1,30}[A-Za-z0-9](?![\w/-])")
+# A company registration number printed after the name ("ACME SDN BHD (123456-X)", "... 273500-U
+# (KSB)"): the name without it is also a candidate.
+REGISTRATION_SUFFIX = re.compile(
+    r"\s*(?:[(\[]\s*)?(?:co\.?\s*)?(?:reg\.?\s*)?(?:no\.?\s*[:.]?\s*)?\d[\d\s]{3,}[\d\s-]*[A-Z]?\s*[)\]]?"
+    r"(?:\s*\([A-Z]{2,5}\))?\s*$"
+)
 POSTCODE = re.compile(r"\b(?:\d{4,6}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
 
 
@@ -62,10 +70,15 @@ class DocumentView:
     left_text: list[str]  # text of the same row left of each line
     above: list[int | None]  # index of the nearest line above that overlaps horizontally
     below: list[int | None]
-    groups: list[set[str]]  # keyword groups of each line
+    groups: list[frozenset[str]]  # keyword groups of each line
     aspect: float
     day_first: bool | None = None
     decimal_hint: str | None = None
+    page_first: dict[int, int] = field(default_factory=dict)  # page -> index of its first line
+
+    def __post_init__(self) -> None:
+        for line in reversed(self.lines):
+            self.page_first[line.page] = line.index
 
     @classmethod
     def build(cls, lines: list[Line], day_first: bool | None, decimal_hint: str | None) -> DocumentView:
@@ -106,19 +119,28 @@ def _h_overlap(a: Box, b: Box) -> float:
 
 
 def _neighbour(lines: Sequence[Line], line: Line, direction: int) -> int | None:
+    """The nearest line above (direction -1) or below (+1) that overlaps ``line`` horizontally,
+    within six line heights. Lines are in reading order (by top edge), so the scan walks outwards
+    from the line and stops once tops are far beyond reach."""
+    reach = 6 * max(line.height, 0.005)
     best, best_gap = None, 0.0
-    for other in lines:
-        if other.page != line.page or other is line or _h_overlap(other.box, line.box) <= 0:
+    index = line.index + direction
+    while 0 <= index < len(lines):
+        other = lines[index]
+        index += direction
+        if other.page != line.page or abs(other.box.y0 - line.box.y0) > reach + 2 * max(other.height, line.height):
+            break
+        if _h_overlap(other.box, line.box) <= 0:
             continue
         gap = (line.box.y0 - other.box.y1) if direction < 0 else (other.box.y0 - line.box.y1)
         if gap < -0.3 * line.height:
             continue
-        if gap < 6 * max(line.height, 0.005) and (best is None or gap < best_gap):
+        if gap < reach and (best is None or gap < best_gap):
             best, best_gap = other.index, gap
     return best
 
 
-def _group_features(prefix: str, groups: set[str], out: dict[str, float]) -> None:
+def _group_features(prefix: str, groups: frozenset[str], out: dict[str, float]) -> None:
     for group in KEY_GROUPS:
         out[f"{prefix}_{group}"] = 1.0 if group in groups else 0.0
 
@@ -147,10 +169,10 @@ def _context(view: DocumentView, index: int, before: str, out: dict[str, float])
     left = groups_in(f"{view.left_text[index]} {before}")
     _group_features("left", left, out)
     above = view.above[index]
-    _group_features("above", view.groups[above] if above is not None else set(), out)
+    _group_features("above", view.groups[above] if above is not None else frozenset(), out)
     _group_features("line", view.groups[index], out)
     below = view.below[index]
-    _group_features("below", view.groups[below] if below is not None else set(), out)
+    _group_features("below", view.groups[below] if below is not None else frozenset(), out)
     out["rel_index"] = index / max(len(view.lines) - 1, 1)
     out["line_words"] = float(len(line.words))
     out["has_left_label"] = 1.0 if fold(before).strip() or view.left_text[index] else 0.0
@@ -166,6 +188,11 @@ def amount_candidates(view: DocumentView) -> list[Candidate]:
     counts = Counter(values)
     ranked = sorted(set(values), reverse=True)
     total_rows = [i for i, groups in enumerate(view.groups) if "total" in groups]
+    distinct = ranked[:MAX_SUM_VALUES]
+    sums: dict[Decimal, set[Decimal]] = {}  # a + b -> the a's and b's that make it (a != b)
+    for i, a in enumerate(distinct):
+        for b in distinct[i + 1 :]:
+            sums.setdefault(a + b, set()).update((a, b))
     candidates = []
     for index, start, end, value in found:
         line = view.lines[index]
@@ -173,7 +200,6 @@ def amount_candidates(view: DocumentView) -> list[Candidate]:
         features: dict[str, float] = {}
         _position(view, line.span_box(start, end), line.page, features)
         _context(view, index, line.text[:start], features)
-        others = [v for v in values if v != value]
         features.update(
             value_log=math.log10(abs(float(value)) + 1),
             negative=1.0 if value < 0 else 0.0,
@@ -183,8 +209,16 @@ def amount_candidates(view: DocumentView) -> list[Candidate]:
             has_cents=1.0 if re.search(r"[.,]\d{2}\b", text) else 0.0,
             has_currency=1.0 if re.search(r"[$€£¥]|\b[A-Z]{3}\b|RM", text) else 0.0,
             rightmost=1.0 if end >= len(line.text.rstrip()) - 1 else 0.0,
-            is_sum=1.0 if any(value == a + b for a in others for b in others if a != b) else 0.0,
-            is_part=1.0 if any(value + other in counts for other in others) else 0.0,
+            is_sum=1.0 if sums.get(value, set()) - {value} else 0.0,
+            is_part=1.0 if any(value + other in counts for other in distinct if other != value) else 0.0,
+            round05=1.0 if value % ROUNDING_STEP == 0 else 0.0,
+            rounds_other=1.0
+            if value % ROUNDING_STEP == 0 and any(0 < abs(value - v) < ROUNDING_STEP for v in distinct)
+            else 0.0,
+            rounded_by_other=1.0
+            if value % ROUNDING_STEP != 0
+            and any(v % ROUNDING_STEP == 0 and 0 < abs(value - v) < ROUNDING_STEP for v in distinct)
+            else 0.0,
             after_last_total=1.0 if total_rows and index >= total_rows[-1] else 0.0,
             lines_from_end=float(len(view.lines) - index),
             amounts_below=float(sum(1 for f in found if f[0] > index)),
@@ -295,9 +329,7 @@ def _text_features(view: DocumentView, lines: list[Line], out: dict[str, float])
         postcode=1.0 if POSTCODE.search(text) else 0.0,
         commas=float(text.count(",")),
         first_index=float(first),
-        top_rank=float(
-            sum(1 for line in view.lines if line.page == lines[0].page and line.box.y0 < lines[0].box.y0)
-        ),
+        top_rank=float(first - view.page_first[lines[0].page]),  # lines above it on its page
         ends_comma=1.0 if lines[-1].text.rstrip().endswith(",") else 0.0,
         next_contact=1.0
         if view.below[lines[-1].index] is not None
@@ -328,18 +360,19 @@ def span_candidates(view: DocumentView, kind: str) -> list[Candidate]:
                 features["block_start"] = 1.0 if start == 0 else 0.0
                 features["block_end"] = 1.0 if start + size == len(lines) else 0.0
                 features["block_lines"] = float(len(lines))
+                value = join_lines([line.text for line in span], kind)
+                printed = "\n".join(line.text for line in span)
+                confidence = min(line.confidence for line in span)
+                indexes = tuple(line.index for line in span)
                 candidates.append(
-                    Candidate(
-                        kind,
-                        join_lines([line.text for line in span], kind),
-                        "\n".join(line.text for line in span),
-                        span[0].page,
-                        box,
-                        min(line.confidence for line in span),
-                        tuple(line.index for line in span),
-                        features,
-                    )
+                    Candidate(kind, value, printed, span[0].page, box, confidence, indexes, features)
                 )
+                trimmed = REGISTRATION_SUFFIX.sub("", value).strip(" ,.-") if kind == "name" else value
+                if trimmed != value and len(trimmed) >= 3:
+                    variant = {**features, "trimmed_registration": 1.0}
+                    candidates.append(
+                        Candidate(kind, trimmed, printed, span[0].page, box, confidence, indexes, variant)
+                    )
     return candidates
 
 
@@ -359,10 +392,28 @@ def join_lines(texts: Sequence[str], kind: str) -> str:
     return out
 
 
+def _value_features(candidates: list[Candidate]) -> list[Candidate]:
+    """Evidence about a value wherever it is printed: a total printed twice, once beside "Total"
+    and once beside "Cash", is the total in both places. Each candidate gets, per keyword group,
+    whether any occurrence of its value has that label on its left or above it."""
+    by_value: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        by_value.setdefault(candidate.value, []).append(candidate)
+    for same in by_value.values():
+        merged = {
+            f"value_{place}_{group}": max(c.features.get(f"{place}_{group}", 0.0) for c in same)
+            for place in ("left", "above")
+            for group in KEY_GROUPS
+        }
+        for candidate in same:
+            candidate.features.update(merged)
+    return candidates
+
+
 def all_candidates(view: DocumentView) -> dict[str, list[Candidate]]:
     return {
-        "amount": amount_candidates(view),
-        "date": date_candidates(view),
+        "amount": _value_features(amount_candidates(view)),
+        "date": _value_features(date_candidates(view)),
         "id": id_candidates(view),
         "name": span_candidates(view, "name"),
         "address": span_candidates(view, "address"),

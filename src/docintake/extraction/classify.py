@@ -219,14 +219,12 @@ class Phrase:
     words: tuple[str, ...]
     weight: float = 0.0
     strict: bool = False
-
-    @property
-    def joined(self) -> str:
-        return "".join(self.words)
+    joined: str = ""  # the words run together ("creditnote"); set by ``_phrase``
 
 
 def _phrase(type_: str, text: str, weight: float = 0.0) -> Phrase:
-    return Phrase(type_, tuple(tokens(text.lstrip("="))), weight, text.startswith("="))
+    words = tuple(tokens(text.lstrip("=")))
+    return Phrase(type_, words, weight, text.startswith("="), "".join(words))
 
 
 def _split(phrases: str) -> list[str]:
@@ -247,9 +245,18 @@ def find(
     ("creditnote"), as OCR and compound spellings have them."""
     found: list[tuple[Phrase, int, int]] = []
     present = set(words)
+    by_length: dict[int, list[str]] = {}
+    for word in present:
+        by_length.setdefault(len(word), []).append(word)
     for phrase in phrases:
-        if not fuzzy and phrase.words[0] not in present and phrase.joined not in present:
-            continue
+        if phrase.words[0] not in present and phrase.joined not in present:
+            # Only a long word may match with one edit; skip the scan when none could.
+            first, joined = phrase.words[0], phrase.joined
+            if not fuzzy or len(joined) < FUZZY_MIN_LENGTH:
+                continue
+            near = [w for target in {first, joined} for n in (-1, 0, 1) for w in by_length.get(len(target) + n, ())]
+            if not any(_same(word, first, True) or _same(word, joined, True) for word in near):
+                continue
         size = len(phrase.words)
         for start in range(len(words)):
             if all(

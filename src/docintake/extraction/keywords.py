@@ -163,6 +163,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "already paid",
         "bereits bezahlt",
     ),
+    "rounding": ("rounding", "round", "rounded", "rnd", "adj", "adjustment", "rounding adj", "arrondi",
+                 "rundung", "gerundet", "redondeo", "arrotondamento", "arredondamento", "afronding"),
     "discount": (
         "discount",
         "disc",
@@ -542,10 +544,16 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     return out
 
 
-def groups_in(text: str) -> set[str]:
-    """The keyword groups with a word in ``text``."""
+def groups_in(text: str) -> frozenset[str]:
+    """The keyword groups with a word in ``text`` (cached: a line is asked about once per
+    candidate on it and per neighbour)."""
+    return _groups_in(text)
+
+
+@lru_cache(maxsize=8192)
+def _groups_in(text: str) -> frozenset[str]:
     folded = fold(text)
-    return {group for group, pattern in _patterns().items() if pattern.search(folded)}
+    return frozenset(group for group, pattern in _patterns().items() if pattern.search(folded))
 
 
 def group_hits(text: str) -> dict[str, int]:

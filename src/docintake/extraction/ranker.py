@@ -26,7 +26,8 @@ from docintake.extraction.candidates import FIELD_KIND, Candidate, vector
 
 MODEL_PATH = Path(__file__).parent / "models" / "fields.json.gz"
 MODEL_VERSION = "fields-2026.11.22"
-MIN_SCORE = 0.3
+MIN_SCORE = 0.05
+VALUE_KINDS = frozenset({"amount", "date", "id"})
 # Fields that may not share one printed span (an amount may be both total and amount due).
 EXCLUSIVE = (
     ("supplier_name", "customer_name"),
@@ -62,24 +63,31 @@ class FieldRanker:
     def version(self) -> str:
         return str(self.bundle.get("version", MODEL_VERSION))
 
-    def score(self, field: str, candidates: list[Candidate]) -> list[float]:
+    def score(self, field: str, candidates: list[Candidate], matrix: np.ndarray | None = None) -> list[float]:
         booster = self.bundle["boosters"].get(field)
         if booster is None or not candidates:
             return [0.0] * len(candidates)
-        names = booster.feature_name()
-        matrix = np.array([vector(candidate, names) for candidate in candidates], dtype=float)
-        return [float(value) for value in booster.predict(matrix)]
+        if matrix is None:
+            matrix = self.matrix(field, candidates)
+        return [float(value) for value in booster.predict(matrix, num_threads=1)]
+
+    def matrix(self, field: str, candidates: list[Candidate]) -> np.ndarray:
+        names = self.bundle["boosters"][field].feature_name()
+        return np.array([vector(candidate, names) for candidate in candidates], dtype=float)
 
     def rank(self, found: dict[str, list[Candidate]]) -> dict[str, Ranked]:
         best: dict[str, list[Ranked]] = {}
+        matrices: dict[tuple[str, ...], np.ndarray] = {}  # the fields of one kind share columns
         for field, kind in FIELD_KIND.items():
             items = found.get(kind, [])
-            scored = sorted(
-                (Ranked(c, s) for c, s in zip(items, self.score(field, items), strict=True)),
-                key=lambda r: r.score,
-                reverse=True,
-            )
-            best[field] = scored[:5]
+            booster = self.bundle["boosters"].get(field)
+            matrix = None
+            if booster is not None and items:
+                key = (kind, *booster.feature_name())
+                matrix = matrices.get(key)
+                if matrix is None:
+                    matrix = matrices[key] = self.matrix(field, items)
+            best[field] = _by_value(items, self.score(field, items, matrix))[:5]
         chosen = {
             field: ranked[0] for field, ranked in best.items() if ranked and ranked[0].score >= MIN_SCORE
         }
@@ -95,6 +103,24 @@ class FieldRanker:
             else:
                 chosen.pop(loser)
         return chosen
+
+
+def _by_value(items: list[Candidate], scores: list[float]) -> list[Ranked]:
+    """Candidates ranked by the evidence for their *value*: occurrences of one value combine
+    (noisy-or), and the value is shown where it scored best."""
+    groups: dict[str, list[tuple[float, Candidate]]] = {}
+    for candidate, score in zip(items, scores, strict=True):
+        groups.setdefault(
+            candidate.value if candidate.kind in VALUE_KINDS else str(id(candidate)), []
+        ).append((score, candidate))
+    ranked = []
+    for members in groups.values():
+        members.sort(key=lambda member: member[0], reverse=True)
+        miss = 1.0
+        for score, _ in members:
+            miss *= 1.0 - score
+        ranked.append(Ranked(members[0][1], 1.0 - miss))
+    return sorted(ranked, key=lambda r: r.score, reverse=True)
 
 
 def _same(a: Candidate, b: Candidate) -> bool:

@@ -100,7 +100,7 @@ def sniff_file(path: Path, filename: str) -> Sniffed:
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     if not head:
-        return Sniffed("unsupported", None, "the file is empty")
+        return Sniffed("unsupported", None, "the file is empty", code="empty_file")
     media = _magic(head)
     if media == ZIP_MEDIA_TYPE:
         return _inspect_zip(path)
