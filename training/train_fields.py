@@ -173,11 +173,12 @@ def featurize(docs: list[Doc]) -> Featurized:
 def rows(featurized: Featurized) -> Rows:
     """Per field: feature rows, labels, document ids (for grouping) and feature names."""
     out: Rows = {}
-    names: dict[str, list[str]] = {}
+    union: dict[str, set[str]] = {}
     for _, found in featurized:
         for kind, items in found.items():
-            if items and kind not in names:
-                names[kind] = sorted(items[0].features)
+            for item in items:
+                union.setdefault(kind, set()).update(item.features)
+    names = {kind: sorted(features) for kind, features in union.items()}  # every feature any candidate has
     for field, kind in FIELD_KIND.items():
         features, y, groups = [], [], []
         for doc_id, (doc, found) in enumerate(featurized):

@@ -7,6 +7,7 @@ import pytest
 
 from docintake.extraction.identifiers import (
     country_from_ids,
+    country_from_name,
     country_from_text,
     detect_currency,
     detect_language,
@@ -14,6 +15,7 @@ from docintake.extraction.identifiers import (
     find_ibans,
     find_phones,
     find_tax_ids,
+    normalize_phone,
     normalize_postcode,
 )
 from docintake.extraction.normalize import (
@@ -359,12 +361,41 @@ def test_detect_currency(text: str, country: str | None, expected: str | None) -
         ("Fattura numero importo IVA imponibile scadenza", "it"),
         ("Fatura número valor IVA contribuinte NIF", "pt"),
         ("Factuur nummer bedrag BTW totaal te betalen", "nl"),
+        # "de"/"en"/"a" are shared words: they must not tip Portuguese or Spanish pages to Dutch
+        ("Gestão de projeto de software, horas de consultoria, data de emissão", "pt"),
+        ("Servicios de consultoría de la empresa en el mes de marzo", "es"),
+        ("Prestation de conseil en informatique, mars", "fr"),
+        ("18 de noviembre de 2021, Gracias por su visita", "es"),
+        ("Obrigado pela sua visita, 3 de março de 2024, troco", "pt"),
+        ("Kassenbon Datum 16. Februar 2023 Summe", "de"),
+        ("Scontrino data 3 maggio 2024 contanti resto", "it"),
+        ("Kassabon datum 3 mei 2024 pin wisselgeld", "nl"),
+        ("Ticket de caisse, espèces, rendu, merci", "fr"),
+        # tax-code letters ("A", "E") are not the articles "a"/"e"
+        (
+            "Bread 1.50 A\nMilk 2.00 A\nCheese 3.00 A\nTOTAL 6.50\nCash 10.00 Change 3.50 Please come again",
+            "en",
+        ),
+        ("de de de", None),  # shared words alone tie
         ("hello world", None),
         ("", None),
     ],
 )
 def test_detect_language(text: str, expected: str | None) -> None:
     assert detect_language(text) == expected
+
+
+def test_detect_language_on_rendered_synthetic_documents() -> None:
+    synthetic = pytest.importorskip("training.synthetic")
+    wrong = []
+    for lang in synthetic.LANGUAGES:
+        for doc_type in ("invoice", "receipt"):
+            for seed in range(4):
+                doc = synthetic.generate(seed, doc_type=doc_type, language=lang)
+                found = detect_language(synthetic.pdf_text(synthetic.render_pdf(doc, seed)))
+                if found != lang:
+                    wrong.append((lang, doc_type, seed, found))
+    assert wrong == []
 
 
 # --- identifiers and contacts -------------------------------------------------------------------
@@ -441,6 +472,52 @@ def test_find_phones(text: str, expected: list[str]) -> None:
     assert [p for _, _, p in find_phones(text)] == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "country", "expected"),
+    [
+        ("069 3811039", "DE", "+49693811039"),
+        ("0693811039", "DE", "+49693811039"),  # what find_phones returns
+        ("030 / 1234567", "de", "+49301234567"),
+        ("+49 (0)30 1234 5678", None, "+493012345678"),
+        ("+49 (0)30 1234 5678", "FR", "+493012345678"),  # an international number keeps its own code
+        ("0049 30 1234567", "DE", "+49301234567"),
+        ("01 23 45 67 89", "FR", "+33123456789"),
+        ("020 7946 0018", "GB", "+442079460018"),
+        ("020 123 4567", "NL", "+31201234567"),
+        ("02 123 45 67", "BE", "+3221234567"),
+        ("01 234 5678", "IE", "+35312345678"),
+        ("0512 / 221875", "AT", "+43512221875"),
+        ("03-2161 1234", "MY", "+60321611234"),
+        ("02 12345678", "IT", "+390212345678"),  # Italy keeps the leading 0
+        ("06 1 234 5678", "HU", "+3612345678"),  # Hungary dials "06"
+        ("912 345 678", "ES", "+34912345678"),
+        ("213 456 789", "PT", "+351213456789"),
+        ("6131 4909", "SG", "+6561314909"),
+        ("(212) 555-0123", "US", "+12125550123"),
+        ("1-212-555-0123", "US", "+12125550123"),
+        ("0693811039", None, "0693811039"),  # no country: no code is made up
+        ("0693811039", "XX", "0693811039"),
+    ],
+)
+def test_normalize_phone(raw: str, country: str | None, expected: str) -> None:
+    assert normalize_phone(raw, country) == expected
+
+
+def test_normalize_phone_matches_generator_labels() -> None:
+    synthetic = pytest.importorskip("training.synthetic")
+    checked = 0
+    for lang in synthetic.LANGUAGES:
+        for seed in range(40):
+            doc = synthetic.generate(seed, doc_type="invoice", language=lang)
+            if "supplier_phone" in doc.fields:
+                checked += 1
+                assert (
+                    normalize_phone(doc.printed["supplier_phone"], doc.country)
+                    == doc.fields["supplier_phone"]
+                )
+    assert checked > 100
+
+
 # --- countries -----------------------------------------------------------------------------------
 
 
@@ -479,6 +556,27 @@ def test_country_from_text(text: str, expected: str | None) -> None:
     assert country_from_text(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Deutschland", "DE"),
+        (" - USA - ", "US"),
+        ("U.S.A.", "US"),
+        ("EE. UU.", "US"),
+        ("Países Baixos", "NL"),
+        ("Verenigd Koninkrijk", "GB"),
+        ("Oostenrijk", "AT"),
+        ("Malásia", "MY"),
+        ("Rue de France", None),  # a name inside a street is not the country
+        ("Singapore 018989", None),
+        ("uk", None),
+        ("", None),
+    ],
+)
+def test_country_from_name(text: str, expected: str | None) -> None:
+    assert country_from_name(text) == expected
+
+
 def test_country_from_ids_prefers_vat() -> None:
     assert country_from_ids("IBAN GB82 WEST 1234 5698 7654 32 VAT ATU13585627") == "AT"
     assert country_from_ids("IBAN DE89 3704 0044 0532 0130 00") == "DE"
@@ -493,6 +591,8 @@ def test_country_from_ids_prefers_vat() -> None:
         ("1234ab", "NL", "1234 AB"),
         ("sw1a1aa", "GB", "SW1A 1AA"),
         ("1000001", "PT", "1000-001"),
+        ("d02x285", "IE", "D02 X285"),
+        ("D02 X285", "IE", "D02 X285"),
         ("abc", None, "ABC"),
     ],
 )

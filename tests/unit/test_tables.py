@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -307,3 +309,157 @@ def test_german_summary_table_without_percent_signs() -> None:
     )
     (tax,) = extract_tax_lines(lines, ",")
     assert (tax.rate, tax.base_amount, tax.tax_amount) == ("19", "1000.00", "190.00")
+
+
+# --- rendered synthetic documents: the cases a 100-seed measurement found wrong ---------------
+
+
+def synthetic_lines(seed: int, doc_type: str, language: str) -> tuple[Any, list[Line], str | None]:
+    synthetic = pytest.importorskip("training.synthetic")
+    pdfium = pytest.importorskip("pypdfium2")
+    from docintake.extraction.normalize import guess_decimal_separator
+    from docintake.pipeline.pdftext import text_layer_words
+
+    doc = synthetic.generate(seed, doc_type=doc_type, language=language)
+    pdf = pdfium.PdfDocument(synthetic.render_pdf(doc, seed))
+    pages = []
+    for i in range(len(pdf)):
+        width, height = pdf[i].get_size()
+        pages.append(PageText(i + 1, width, height, "text_layer", text_layer_words(pdf[i])))
+    lines = build_lines(pages)
+    return doc, lines, guess_decimal_separator([line.text for line in lines])
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("seed", "language", "case"),
+    [
+        (2, "es", "'7,5 días' in a 'Cant.' cell, a row with dates, 'Importe neto' ends the table"),
+        (11, "es", "'Transporte y manipulación' is an item, not a 'carried forward' row"),
+        (1, "fr", "wrapped description; code and description in one run of words"),
+        (5, "pt", "'Quant.'/'Unid.'/'Preço unit.' headers: '3,5 dias' is no description text"),
+        (8, "nl", "'Aant.' header: the '12' is a quantity, not description text"),
+        (3, "en", "'Item #' and 'Item' columns: '72277-97 Business cards, 250 pcs' is split"),
+        (9, "en", "a '$' column before the amounts does not spoil the quantity cell"),
+        (28, "en", "a credit line '-£632.32' keeps its sign"),
+        (62, "en", "'1 599.54' under 'Quantity' and 'Price' is a quantity and a price"),
+        (20, "pt", "'2 416,89' with the '2' under no header is one amount"),
+        (57, "fr", "'24 107,00' under 'Qté' and 'PU' is a quantity and a price"),
+        (24, "en", "'5 ea' right-aligned under 'Qty' with the '5' left of the header"),
+        (32, "en", "a VAT summary header ('Rate Net GST Gross') does not restart the items"),
+    ],
+)
+def test_items_of_rendered_synthetic_invoices(seed: int, language: str, case: str) -> None:
+    doc, lines, hint = synthetic_lines(seed, "invoice", language)
+    items = extract_line_items(lines, hint)
+    expected = doc.line_items
+    assert len(items) == len(expected), case
+    for want, got in zip(expected, items, strict=True):
+        assert " ".join((got.description or "").split()) == " ".join(want["description"].split()), case
+        assert (got.product_code, got.unit) == (want["product_code"], want["unit"]), case
+        for key in ("quantity", "unit_price", "amount"):
+            assert _dec(getattr(got, key)) == _dec(want[key]), (case, key)
+
+
+@pytest.mark.parametrize(
+    ("seed", "doc_type", "language", "case"),
+    [
+        (1, "invoice", "fr", "'20 % 4.162,64 832,53 4.995,17': base x rate = tax picks the pair"),
+        (0, "invoice", "nl", "'BTW-bedrag 21,00 %': the rate with decimals is not the tax"),
+        (1, "invoice", "nl", "a totals label on the summary header's baseline is not a column"),
+        (5, "invoice", "fr", "a summary row with 'Total EUR ...' beside it is still a tax line"),
+        (18, "receipt", "it", "a till's totals beside its VAT table does not end it: three rates"),
+        (21, "receipt", "en", "'Rate Net Service Tax Gross' is a VAT summary, not an items header"),
+    ],
+)
+def test_tax_lines_of_rendered_synthetic_documents(
+    seed: int, doc_type: str, language: str, case: str
+) -> None:
+    doc, lines, hint = synthetic_lines(seed, doc_type, language)
+    got = sorted(
+        (_dec(t.rate), _dec(t.tax_amount), _dec(t.base_amount)) for t in extract_tax_lines(lines, hint)
+    )
+    expected = doc.tax_lines
+    want = sorted((_dec(t["rate"]), _dec(t["tax_amount"])) for t in expected)
+    assert [g[:2] for g in got] == want, case
+    for (_, _, base), line in zip(
+        got, sorted(expected, key=lambda t: (_dec(t["rate"]), _dec(t["tax_amount"]))), strict=True
+    ):
+        if line["base_amount"] is not None:
+            assert base == _dec(line["base_amount"]), case
+
+
+# --- hand-built pages for the same problems -----------------------------------------------------
+
+
+def test_quantities_keep_their_printed_precision_and_credits_their_sign() -> None:
+    lines = lines_of(
+        [
+            (0.30, HEADER_EN),
+            en_row(0.33, "Coffee beans", "4.053 kg", "2.32", "9.40"),
+            en_row(0.36, "Cable", "2.50", "4.00", "10.00"),
+            (0.39, [(0.08, "Discount 15%"), right(0.93, "-£3.00")]),
+            (0.45, [(0.55, "Total"), right(0.93, "16.40")]),
+        ]
+    )
+    items = extract_line_items(lines)
+    assert values(items, "description", "quantity", "unit", "amount") == [
+        ("Coffee beans", "4.053", "kg", "9.40"),
+        ("Cable", "2.5", None, "10.00"),
+        ("Discount 15%", None, None, "-3.00"),
+    ]
+
+
+def test_space_between_cells_is_not_a_thousands_group() -> None:
+    """ "1 599.54" across the quantity and price columns is two cells; "1 200,00" inside the
+    amount column is one amount."""
+    header = [(0.08, "Description"), (0.62, "Qty"), (0.68, "Price"), (0.84, "Amount")]
+    lines = lines_of(
+        [
+            (0.30, header),
+            (0.33, [(0.08, "Office rent"), (0.63, "1 599.54"), right(0.93, "599.54")]),
+            (0.36, [(0.08, "Consulting"), (0.63, "2 600.00"), right(0.93, "1 200.00")]),
+        ]
+    )
+    items = extract_line_items(lines)
+    assert values(items, "description", "quantity", "unit_price", "amount") == [
+        ("Office rent", "1", "599.54", "599.54"),
+        ("Consulting", "2", "600.00", "1200.00"),
+    ]
+
+
+def test_quantity_and_unit_cell_and_stop_at_net_amount_label() -> None:
+    header = [(0.08, "#"), (0.12, "Cant."), (0.22, "Concepto"), (0.70, "Precio"), (0.84, "Total")]
+    lines = lines_of(
+        [
+            (0.30, header),
+            (0.33, [(0.08, "1"), (0.10, "7,5 días"), (0.22, "Gestión de proyecto"), right(0.78, "914,11"),
+                    right(0.93, "6.855,83")]),
+            (0.36, [(0.08, "2"), (0.13, "1 global"), (0.22, "Transporte y manipulación del 20-06-2025"),
+                    right(0.78, "64,00"), right(0.93, "64,00")]),
+            (0.40, [(0.60, "Importe neto"), right(0.93, "6.919,83")]),
+        ]
+    )  # fmt: skip
+    items = extract_line_items(lines, ",")
+    assert values(items, "description", "quantity", "unit", "amount") == [
+        ("Gestión de proyecto", "7.5", "días", "6855.83"),
+        ("Transporte y manipulación del 20-06-2025", "1", "global", "64.00"),
+    ]
+
+
+def test_summary_row_rate_with_decimals_and_arithmetic_pair() -> None:
+    lines = lines_of(
+        [
+            (0.50, [(0.10, "Taux"), (0.25, "HT"), (0.35, "TVA"), (0.45, "TTC")]),
+            (0.53, [right(0.18, "20 %"), right(0.30, "4.162,64"), right(0.40, "832,53"), right(0.52, "4.995,17")]),
+            (0.60, [(0.60, "BTW-bedrag 21,00 %"), right(0.93, "€1.677,07")]),
+        ]
+    )  # fmt: skip
+    taxes = extract_tax_lines(lines, ",")
+    assert [(t.rate, t.base_amount, t.tax_amount) for t in taxes] == [
+        ("20", "4162.64", "832.53"),
+        ("21", None, "1677.07"),
+    ]

@@ -46,6 +46,7 @@ REGISTRATION_SUFFIX = re.compile(
     r"\s*(?:[(\[]\s*)?(?:co\.?\s*)?(?:reg\.?\s*)?(?:no\.?\s*[:.]?\s*)?\d[\d\s]{3,}[\d\s-]*[A-Z]?\s*[)\]]?"
     r"(?:\s*\([A-Z]{2,5}\))?\s*$"
 )
+DOLLAR = re.compile(r"(?<![A-Z])\$\s?\d")  # "$12.50", not "S$", "A$", "US$"
 POSTCODE = re.compile(r"\b(?:\d{4,6}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
 
 
@@ -74,6 +75,7 @@ class DocumentView:
     aspect: float
     day_first: bool | None = None
     decimal_hint: str | None = None
+    country: str | None = None  # from country names, VAT ids, IBANs, or "$" in English text
     page_first: dict[int, int] = field(default_factory=dict)  # page -> index of its first line
 
     def __post_init__(self) -> None:
@@ -128,7 +130,9 @@ def _neighbour(lines: Sequence[Line], line: Line, direction: int) -> int | None:
     while 0 <= index < len(lines):
         other = lines[index]
         index += direction
-        if other.page != line.page or abs(other.box.y0 - line.box.y0) > reach + 2 * max(other.height, line.height):
+        if other.page != line.page or abs(other.box.y0 - line.box.y0) > reach + 2 * max(
+            other.height, line.height
+        ):
             break
         if _h_overlap(other.box, line.box) <= 0:
             continue
@@ -426,8 +430,13 @@ def prepare_view(pages: Sequence[PageText]) -> tuple[DocumentView, dict[str, lis
     lines = build_lines(pages)
     texts = [line.text for line in lines]
     joined = "\n".join(texts)
-    day_first = norm.infer_day_first(texts, ident.country_from_text(joined), ident.detect_language(joined))
+    language = ident.detect_language(joined)
+    country = ident.country_from_text(joined)
+    if country is None and language in (None, "en") and DOLLAR.search(joined):
+        country = "US"  # plain "$" amounts in English: US conventions (month-first dates) are likeliest
+    day_first = norm.infer_day_first(texts, country, language)
     view = DocumentView.build(lines, day_first, norm.guess_decimal_separator(texts))
+    view.country = country
     return view, all_candidates(view)
 
 

@@ -254,7 +254,12 @@ def find(
             first, joined = phrase.words[0], phrase.joined
             if not fuzzy or len(joined) < FUZZY_MIN_LENGTH:
                 continue
-            near = [w for target in {first, joined} for n in (-1, 0, 1) for w in by_length.get(len(target) + n, ())]
+            near = [
+                w
+                for target in {first, joined}
+                for n in (-1, 0, 1)
+                for w in by_length.get(len(target) + n, ())
+            ]
             if not any(_same(word, first, True) or _same(word, joined, True) for word in near):
                 continue
         size = len(phrase.words)

@@ -16,6 +16,7 @@ from typing import Any
 
 from docintake.extraction import identifiers as ident
 from docintake.extraction import normalize as norm
+from docintake.extraction.address import split_address
 from docintake.extraction.candidates import Candidate, DocumentView, prepare_view
 from docintake.extraction.classify import classify
 from docintake.extraction.keywords import fold, groups_in
@@ -37,7 +38,6 @@ TERMS_PHRASE = re.compile(
     r"betaalbaar)\b[^.]{0,40}?\d{1,3}\s*(?:days|tagen|dias|jours|giorni|dagen)[^.]{0,20})",
     re.IGNORECASE,
 )
-SUPPLIER_ADDRESS_PARTS = ("supplier_street", "supplier_postcode", "supplier_city", "supplier_country")
 
 
 def _field(candidate: Candidate, score: float) -> Field:
@@ -127,34 +127,25 @@ def _unfolded_offset(text: str, folded: str, position: int) -> int:
     return matches[words_before].start() if words_before < len(matches) else len(text)
 
 
-def _address_parts(address: Field, fields: dict[str, Field]) -> None:
+def _address_parts(address: Field, fields: dict[str, Field], country: str | None) -> None:
+    """Street, postcode, city and country of the supplier's address block (``address``)."""
     lines = [part.strip() for part in address.text.split("\n") if part.strip()]
-    for index in range(len(lines) - 1, -1, -1):
-        match = re.search(
-            r"\b(?:([A-Z]{1,2}-)?(\d{4,5}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}))\s+([^\d,]{2,40})",
-            lines[index],
-        )
-        if not match:
-            continue
-        keep = dict(confidence=address.confidence * 0.9, page=address.page, box=address.box)
-        fields["supplier_postcode"] = Field(match.group(2), match.group(2), **keep)  # type: ignore[arg-type]
-        city = match.group(3).strip(" ,.")
-        fields["supplier_city"] = Field(city, city, **keep)  # type: ignore[arg-type]
-        street = lines[index][: match.start()].strip(" ,") or (lines[index - 1] if index else "")
-        if street and re.search(r"\d", street):
-            fields["supplier_street"] = Field(street, street, **keep)  # type: ignore[arg-type]
-        break
-    country = ident.country_from_text(address.text)
-    if country is None:
+    parts = split_address(lines, country)
+    found_country = parts.country
+    if found_country is None:
         for name in ("supplier_tax_id", "supplier_iban"):
-            value = fields.get(name)
-            if value is not None and value.value[:2].isalpha():
-                country = value.value[:2].upper().replace("EL", "GR")
+            known = fields.get(name)
+            if known is not None and known.value[:2].isalpha():
+                found_country = known.value[:2].upper().replace("EL", "GR")
                 break
-    if country:
-        fields["supplier_country"] = Field(
-            country, country, address.confidence * 0.8, address.page, address.box
-        )
+    for name, part in (
+        ("supplier_street", parts.street),
+        ("supplier_postcode", parts.postcode),
+        ("supplier_city", parts.city),
+        ("supplier_country", found_country),
+    ):
+        if part:
+            fields[name] = Field(part, part, address.confidence * 0.9, address.page, address.box)
 
 
 def extract_document(
@@ -173,10 +164,10 @@ def extract_document(
     _time(view, fields)
     _terms(view, fields)
     if "supplier_address" in fields:
-        _address_parts(fields["supplier_address"], fields)
-    country = (
-        fields["supplier_country"].value if "supplier_country" in fields else ident.country_from_text(joined)
-    )
+        _address_parts(fields["supplier_address"], fields, view.country)
+    country = fields["supplier_country"].value if "supplier_country" in fields else view.country
+    if "supplier_phone" in fields:
+        fields["supplier_phone"].value = ident.normalize_phone(fields["supplier_phone"].value, country)
     currency = ident.detect_currency(joined, country)
     if currency:
         fields["currency"] = Field(currency, currency, 0.8 if re.search(re.escape(currency), joined) else 0.6)

@@ -10,6 +10,7 @@ accepts their check digits, which makes them near-certain evidence of the countr
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 
 from stdnum import iban as stdnum_iban
@@ -127,34 +128,83 @@ def detect_currency(text: str, country: str | None = None) -> str | None:
 
 
 _LANGUAGE_WORDS = {
-    "en": "the and of to for with from your invoice total amount date due tax payment bill please thank "
-    "you qty quantity description price subtotal number receipt customer balance paid unit",
-    "es": "el la los las del y que en por para con factura fecha importe cantidad precio iva base "
-    "imponible cliente descripción descripcion vencimiento pago gracias número numero forma",
-    "fr": "le la les des du et pour avec facture montant quantité quantite prix tva ttc ht client "
-    "échéance echeance paiement merci numéro numero désignation designation règlement",
-    "de": "der die das und mit für fur von rechnung datum betrag menge preis mwst ust netto brutto summe "
-    "gesamt kunde zahlbar bitte vielen dank nr steuer zahlung bis gesamtbetrag einzelpreis",
-    "it": "il lo gli della di e per con fattura data importo quantità quantita prezzo iva imponibile "
-    "cliente scadenza pagamento grazie numero totale descrizione",
-    "pt": "o os da do das dos e para com fatura factura data valor quantidade preço preco iva cliente "
-    "vencimento pagamento obrigado número numero nif contribuinte descrição descricao",
-    "nl": "de het een en van voor met factuur datum bedrag aantal prijs btw klant vervaldatum betaling "
-    "bedankt nummer totaal omschrijving te betalen",
+    "en": "the and of to for with from your our this is are by on at in invoice total amount date due tax vat "
+    "payment bill please thank you qty quantity description price subtotal number receipt customer balance "
+    "paid unit item items cash change card account bank order delivery ship sold discount net terms days "
+    "supplier phone street road till rate gross come again visit thanks statement period opening closing "
+    "credit debit withdrawals deposits transfer interest january february march april may june july august september october "
+    "november december",
+    "es": "el la los las del y que en por para con su un una al de a factura fecha importe cantidad precio iva base "
+    "imponible cliente descripción vencimiento pago gracias número nº forma ticket efectivo cambio tipo cuota "
+    "cajero caja artículo artículos concepto visita pagar transferencia días entrega pedido albarán proveedor "
+    "teléfono dirección banco datos bancarios descuento portes gastos envío simplificada unidad neto calle avenida extracto cuenta titular periodo saldo cargo abono debe haber "
+    "plaza enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "fr": "le la les des du et pour avec sur au aux un une de en par facture montant quantité prix tva ttc ht client "
+    "échéance paiement merci numéro désignation règlement date ticket caisse espèces rendu carte articles article "
+    "remise livraison commande fournisseur adresse téléphone tél banque coordonnées bancaires jours net payer reste "
+    "votre notre vos nos réception rue avenue boulevard relevé compte titulaire période solde débit crédit virement "
+    "prélèvement opération libellé valeur janvier février mars avril mai juin juillet août "
+    "septembre octobre novembre décembre",
+    "de": "der die das und mit für von zu im am bei auf ihre ihr rechnung datum betrag menge preis mwst ust netto "
+    "brutto summe gesamt kunde zahlbar bitte vielen dank nr steuer zahlung bis gesamtbetrag einzelpreis kassenbon "
+    "beleg quittung bar zurück rückgeld gegeben kartenzahlung tage tagen ohne abzug lieferschein lieferdatum "
+    "bestellung bankverbindung telefon straße str strasse rabatt artikel anzahl zwischensumme einkauf kasse zeit uhrzeit bediener belegnummer bank kontoauszug auszug zeitraum "
+    "buchungstag buchungstext soll haben wert valuta währung kontoinhaber gutschrift belastung erstellt zinsen "
+    "vorgang lastschrift überweisung januar "
+    "februar märz april mai juni juli august september oktober november dezember",
+    "it": "il lo la gli le della delle del dei di e per con da al alla fattura data importo quantità prezzo iva "
+    "imponibile cliente scadenza pagamento grazie numero totale descrizione scontrino documento commerciale "
+    "contanti resto pagato articoli articolo sconto consegna ordine fornitore telefono banca coordinate bancarie "
+    "giorni via piazza corso complessivo imposta aliquota estratto conto periodo causale dare avere accrediti "
+    "addebiti valuta saldo bonifico gennaio febbraio marzo aprile maggio giugno luglio "
+    "agosto settembre ottobre novembre dicembre",
+    "pt": "o os a as da do das dos e em no na nos nas para com um uma ao pelo pela de fatura factura data valor "
+    "quantidade preço iva cliente vencimento pagamento obrigado obrigada número nif contribuinte descrição recibo "
+    "talão troco dinheiro numerário multibanco artigos artigo desconto entrega encomenda fornecedor telefone "
+    "morada banco dados bancários dias rua avenida praça travessa pagar taxa tributável ilíquido líquido sua "
+    "visita extrato conta titular período saldo débito crédito movimento descritivo transferência janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "nl": "de het een en van voor met op te in is uw aan bij factuur datum bedrag aantal prijs btw klant vervaldatum "
+    "betaling bedankt nummer totaal omschrijving betalen kassabon bon contant pin wisselgeld terug artikelen "
+    "korting levering bestelling leverancier telefoon bankgegevens dagen straat laan plein weg excl incl kassière kassa bonnummer bank afschrift bankafschrift rekeninghouder "
+    "periode af bij valuta saldo mededeling overschrijving rente "
+    "januari februari maart april mei juni juli augustus september oktober november december",
 }
-_LANGUAGE_SETS = {lang: set(words.split()) for lang, words in _LANGUAGE_WORDS.items()}
+
+
+def _fold(word: str) -> str:
+    """``word`` without diacritics: documents print "numero" for "número" as often as not."""
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+_LANGUAGE_SETS = {
+    lang: {w for word in words.split() for w in (word, _fold(word))}
+    for lang, words in _LANGUAGE_WORDS.items()
+}
+# A word counts 1/n for each of the n languages that use it: "de" (es/fr/pt/nl) says little, "fatura"
+# (pt) a lot. Counting it for one language only tipped Portuguese and Spanish pages to Dutch.
+_LANGUAGE_WEIGHTS = {
+    word: [(lang, 1 / len(langs)) for lang in langs]
+    for word in set().union(*_LANGUAGE_SETS.values())
+    if (langs := [lang for lang, words in _LANGUAGE_SETS.items() if word in words])
+}
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code among en/es/fr/de/it/pt/nl by counting stopwords and invoice vocabulary;
-    ``None`` with fewer than three hits or a tie, rather than a guess."""
-    scores = Counter[str]()
-    for word in re.findall(r"[^\W\d_]+", text.lower()):
-        for lang, words in _LANGUAGE_SETS.items():
-            if word in words:
-                scores[lang] += 1
-    ranked = scores.most_common(2)
-    if not ranked or ranked[0][1] < 3 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+    """ISO 639-1 code among en/es/fr/de/it/pt/nl from stopwords, month names and invoice/receipt
+    vocabulary, each word weighted by how many of the languages use it; ``None`` with fewer than
+    three words of the winner's or a tie, rather than a guess."""
+    scores: dict[str, float] = {}
+    hits = Counter[str]()
+    for word in re.findall(r"[^\W\d_]+", text):
+        if len(word) == 1 and word.isupper():
+            continue  # tax-code letters ("4,20 A") and "E-mail", not the article "a" or "e"
+        for lang, weight in _LANGUAGE_WEIGHTS.get(word.lower(), ()):
+            scores[lang] = scores.get(lang, 0.0) + weight
+            hits[lang] += 1
+    ranked = sorted(scores.items(), key=lambda item: -item[1])[:2]
+    if not ranked or hits[ranked[0][0]] < 3:
+        return None
+    if len(ranked) > 1 and abs(ranked[1][1] - ranked[0][1]) < 1e-9:
         return None
     return ranked[0][0]
 
@@ -254,6 +304,57 @@ def find_phones(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+# Country calling codes, and the trunk prefix national numbers start with that is dropped after
+# the country code. Italy keeps its leading "0" ("+39 02 ..."); Spain, Portugal, Singapore, Poland,
+# Denmark, Luxembourg and others have none; in the NANP (US, CA) the trunk is a "1".
+_CALLING_CODES = {
+    "DE": "49",
+    "AT": "43",
+    "CH": "41",
+    "LI": "423",
+    "FR": "33",
+    "BE": "32",
+    "NL": "31",
+    "LU": "352",
+}
+_CALLING_CODES |= {"GB": "44", "IE": "353", "IT": "39", "SM": "378", "VA": "39", "ES": "34", "PT": "351"}
+_CALLING_CODES |= {"DK": "45", "SE": "46", "NO": "47", "FI": "358", "PL": "48", "CZ": "420", "SK": "421"}
+_CALLING_CODES |= {"HU": "36", "RO": "40", "BG": "359", "GR": "30", "HR": "385", "SI": "386", "EE": "372"}
+_CALLING_CODES |= {"LV": "371", "LT": "370", "MT": "356", "CY": "357", "US": "1", "CA": "1", "MY": "60"}
+_CALLING_CODES |= {"SG": "65", "AU": "61", "NZ": "64", "IN": "91", "CN": "86", "JP": "81", "HK": "852"}
+_CALLING_CODES |= {"MX": "52", "BR": "55", "ZA": "27", "TR": "90", "AE": "971", "ID": "62", "TH": "66"}
+_CALLING_CODES |= {"PH": "63"}
+_TRUNK_ZERO_COUNTRIES = "DE AT CH FR BE NL GB IE SE FI RO BG HR SI SK MY AU NZ IN CN JP ZA TR AE ID TH PH"
+_TRUNK = dict.fromkeys(_TRUNK_ZERO_COUNTRIES.split(), "0") | {"HU": "06"}
+
+
+def normalize_phone(raw: str, country: str | None) -> str:
+    """E.164 form ("+49693811039") of a printed phone number: an international "+"/"00" number
+    keeps its own country code (a "(0)" trunk hint inside it is dropped), a national one gets the
+    calling code of ``country`` after its trunk prefix is removed where the country dials one. With
+    no (or an unknown) country a national number comes back as its digits, since guessing the
+    country code would make up digits."""
+    s = raw.strip()
+    international = s.startswith("+") or s.startswith("00")
+    if international:
+        s = s.replace("(0)", "")
+    digits = re.sub(r"\D", "", s)
+    if s.startswith("00"):
+        digits = digits[2:]
+    if international:
+        return "+" + digits
+    cc = (country or "").upper()
+    code = _CALLING_CODES.get(cc)
+    if code is None or not digits:
+        return digits
+    if code == "1":  # NANP: an 11-digit number starting with the trunk "1"
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]
+    elif cc in _TRUNK and digits.startswith(_TRUNK[cc]):
+        digits = digits[len(_TRUNK[cc]) :]
+    return "+" + code + digits
+
+
 # --- countries -------------------------------------------------------------------------------------
 
 _COUNTRY_NAMES = {
@@ -262,13 +363,15 @@ _COUNTRY_NAMES = {
     "FR": "france frankreich francia frança franca frankrijk",
     "IT": "italy italia italie italien itália italië",
     "PT": "portugal portogallo portugali",
-    "NL": "netherlands nederland the_netherlands pays-bas niederlande países_bajos paesi_bassi holland",
+    "NL": "netherlands nederland the_netherlands pays-bas niederlande países_bajos países_baixos paesi_bassi holland",
     "BE": "belgium belgië belgie belgique belgien bélgica belgica belgio",
-    "AT": "austria österreich osterreich oesterreich autriche",
+    "AT": "austria österreich osterreich oesterreich autriche áustria oostenrijk",
     "CH": "switzerland schweiz suisse svizzera suiza suíça suica zwitserland",
-    "GB": "united_kingdom uk great_britain england scotland wales royaume-uni reino_unido vereinigtes_königreich",
+    "GB": "united_kingdom uk great_britain england scotland wales royaume-uni reino_unido "
+    "vereinigtes_königreich regno_unito verenigd_koninkrijk",
     "IE": "ireland irlanda irlande irland ierland éire eire",
-    "US": "united_states usa u.s.a. united_states_of_america états-unis etats-unis estados_unidos",
+    "US": "united_states usa u.s.a. united_states_of_america états-unis etats-unis estados_unidos ee._uu. eua "
+    "stati_uniti verenigde_staten",
     "LU": "luxembourg luxemburg lussemburgo luxemburgo",
     "DK": "denmark danmark dänemark danemark dinamarca",
     "SE": "sweden sverige schweden suède suede suecia svezia",
@@ -277,8 +380,8 @@ _COUNTRY_NAMES = {
     "PL": "poland polska polen pologne polonia",
     "CZ": "czech_republic czechia česko tschechien",
     "GR": "greece griechenland grèce grecia grécia",
-    "MY": "malaysia",
-    "SG": "singapore singapur singapour",
+    "MY": "malaysia malasia malaisie malesia malásia maleisië",
+    "SG": "singapore singapur singapour singapura",
     "CA": "canada kanada",
     "AU": "australia australien australie",
     "NZ": "new_zealand",
@@ -296,6 +399,21 @@ _COUNTRY_RE = re.compile(
     re.IGNORECASE,
 )
 _UPPER_ONLY = {"uk", "usa"}  # "uk"/"usa" in lower case are too often something else
+
+
+def country_from_name(text: str) -> str | None:
+    """ISO 3166 alpha-2 when ``text`` is nothing but a country name ("Deutschland", "- USA -"), the
+    way an address block's last line is; ``None`` for anything else, so "Rue de France" is not
+    France."""
+    m = _COUNTRY_RE.fullmatch(text.strip(" \t,.;:-–·|()"))
+    if m is None and text.strip().endswith("."):  # "U.S.A." keeps its last dot
+        m = _COUNTRY_RE.fullmatch(text.strip(" \t,;:-–·|()"))
+    if m is None:
+        return None
+    name = m.group(1)
+    if name.lower() in _UPPER_ONLY and not name.isupper():
+        return None
+    return _COUNTRY_BY_NAME[name.lower()]
 
 
 def country_from_ids(text: str) -> str | None:
@@ -327,7 +445,7 @@ _POSTCODE_PREFIX = re.compile(r"^(?:[A-Z]{1,2}|[A-Z]{1,2}-)\s*(?=\d)")
 
 def normalize_postcode(text: str, country: str | None = None) -> str:
     """Canonical postcode spelling: "d-10115" -> "10115", "1234ab" -> "1234 AB", "sw1a1aa" ->
-    "SW1A 1AA"; anything unrecognised comes back stripped and upper-cased."""
+    "SW1A 1AA", "d02x285" -> "D02 X285"; anything unrecognised comes back stripped and upper-cased."""
     s = re.sub(r"\s+", " ", text.strip().upper())
     cc = (country or "").upper()
     if cc not in ("GB", "IE", "NL", "CA"):
@@ -335,7 +453,9 @@ def normalize_postcode(text: str, country: str | None = None) -> str:
     compact = s.replace(" ", "")
     if cc == "NL" and re.fullmatch(r"\d{4}[A-Z]{2}", compact):
         return f"{compact[:4]} {compact[4:]}"
-    if cc in ("GB", "CA", "IE") and 5 <= len(compact) <= 7:
+    if cc == "IE" and re.fullmatch(r"[A-Z0-9]{3}[A-Z0-9]{4}", compact):  # Eircode: routing key + 4
+        return f"{compact[:3]} {compact[3:]}"
+    if cc in ("GB", "CA") and 5 <= len(compact) <= 7:
         return f"{compact[:-3]} {compact[-3:]}"
     if cc == "PT" and re.fullmatch(r"\d{7}", compact):
         return f"{compact[:4]}-{compact[4:]}"

@@ -32,7 +32,10 @@ TOTALS = (  # a row starting with one of these ends an items table
     "zwischensumme", "summe", "gesamt", "gesamtbetrag", "gesamtsumme", "rechnungsbetrag", "endbetrag",
     "base imponible", "importe total", "suma", "total ht", "montant ht", "sous total", "sous-total",
     "somme", "imponibile", "totale", "subtotaal", "totaal", "soma", "valor total", "amount due",
-    "balance due", "zuzuglich", "zzgl", "plus vat",
+    "balance due", "zuzuglich", "zzgl", "plus vat", "importe neto", "importe a pagar", "pendiente de pago",
+    "total ilíquido", "valor líquido", "base tributável", "valor a pagar", "a pagar", "subtotale", "net à payer",
+    "reste à payer", "zu zahlen", "zahlbetrag", "bruttobetrag", "da pagare", "netto a pagare", "te betalen",
+    "nog te betalen", "factuurbedrag",
 )
 TOTAL_PREFIXES, TOTAL_SUFFIXES = ("gesamt", "rechnungs", "endbetrag", "nettobetrag"), ("summe", "steuer")
 # fmt: on

@@ -18,24 +18,22 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 
-from docintake.extraction.layout import Line
-from docintake.extraction.model import TaxLine
-from docintake.extraction.normalize import find_amounts, format_amount
-from docintake.extraction.rows import _fold_tokens, _phrases, _plain, _Row, _totalish, _visual_rows
-from docintake.extraction.tables import (
-    RATE,
-    TAX_WORDS,
+from docintake.extraction.cells import (
     _cell_amount,
     _cell_text,
     _cells,
     _Column,
     _column,
     _header,
-    _item_header,
     _parse_rate,
     _Token,
     _tokens,
 )
+from docintake.extraction.layout import Line, union
+from docintake.extraction.model import TaxLine
+from docintake.extraction.normalize import find_amounts, format_amount
+from docintake.extraction.rows import _fold_tokens, _phrases, _plain, _Row, _totalish, _visual_rows
+from docintake.extraction.tables import RATE, TAX_WORDS, _item_header
 from docintake.pipeline.model import Box
 
 # fmt: off
@@ -61,17 +59,20 @@ TAX_COLUMNS: dict[str, tuple[str, ...]] = {
 BASE_MARK = re.compile(
     r"(?:\b(?:on|of|auf|von|sur|su|sobre|over|op|base)|\bs/)\s*:?\s*(?:[€$£]|eur|usd)?\s*$", re.I
 )
+TAX_PREFIXES = ("btw", "mwst", "vat", "gst")  # "BTW-bedrag", "MwSt-Betrag"
 MAX_RATE = Decimal(30)  # no VAT/GST/sales tax rate is higher; "84%" is an OCR error
 TAX_PHRASES = _phrases(TAX_COLUMNS)
 
 
 def _tax_line(row: _Row, hint: str | None, columns: list[_Column]) -> TaxLine | None:
     toks = _fold_tokens(row.text)
-    taxed = [i for i, t in enumerate(toks) if t in TAX_WORDS or t.endswith("steuer")]
+    taxed = [
+        i for i, t in enumerate(toks) if t in TAX_WORDS or t.endswith("steuer") or t.startswith(TAX_PREFIXES)
+    ]
     if not taxed and not columns:
         return None
-    before = toks[: taxed[0] if taxed else len(toks)]
-    if len(before) > 1 and _totalish(before):
+    before = toks[: taxed[0]] if taxed else _fold_tokens(row.lines[0].text)
+    if len(before) > 1 and _totalish(before, start_only=not taxed):
         return None  # "Total incl. GST 6% 106.00" is a total; "Total VAT 19% 19.00" is still a tax line
     rate: Decimal | None = None
     amounts: list[tuple[Decimal, Box, bool]] = []  # (value, box, announced as the base: "auf 100,00")
@@ -85,7 +86,7 @@ def _tax_line(row: _Row, hint: str | None, columns: list[_Column]) -> TaxLine | 
                 amounts.append((value, line.span_box(start, end), marked))
     base = tax = None
     if columns:
-        cells = _cells(_tokens(row, hint), columns)
+        cells = _cells(_tokens(row, hint, columns), columns)
         if rate is None:
             rate_text = _parse_rate(_cell_text(cells, "rate"))
             rate = Decimal(rate_text) if rate_text else None
@@ -129,6 +130,25 @@ def _tax_line(row: _Row, hint: str | None, columns: list[_Column]) -> TaxLine | 
     )
 
 
+def _tax_header(row: _Row) -> list[_Column]:
+    """A VAT summary header: two of rate, base and tax columns, and not an items header, unless it
+    names all three and no quantity ("Rate Net Service Tax Gross" on a till receipt)."""
+    header = _header(row, TAX_PHRASES, frozenset({"base", "tax"}))
+    kinds = {c.kind for c in header} & {"rate", "base", "tax"}
+    if len(kinds) < 2:
+        return []
+    items = {c.kind for c in _item_header(row)}
+    return header if not items or (len(kinds) == 3 and "quantity" not in items) else []
+
+
+def _span(columns: list[_Column]) -> Box:
+    return (
+        union(c.box for c in columns if c.kind != "other")
+        if any(c.kind != "other" for c in columns)
+        else columns[0].box
+    )
+
+
 def extract_tax_lines(lines: Sequence[Line], decimal_hint: str | None = None) -> list[TaxLine]:
     """Rows of a VAT summary table and "VAT 19% ... 19.00" style lines, without duplicates."""
     out: list[TaxLine] = []
@@ -136,17 +156,16 @@ def extract_tax_lines(lines: Sequence[Line], decimal_hint: str | None = None) ->
     columns: list[_Column] = []
     budget, page = 0, 0
     for row in _visual_rows(lines):
-        header = [] if _item_header(row) else _header(row, TAX_PHRASES, frozenset({"base", "tax"}))
-        kinds = {c.kind for c in header}
-        if len(kinds & {"rate", "base", "tax"}) >= 2:
+        header = _tax_header(row)
+        if header:
             columns, budget, page = header, 8, row.page
             continue
         if row.page != page or budget <= 0:
             columns = []
         budget -= 1
         found = _tax_line(row, decimal_hint, columns)
-        if columns and found is None and _totalish(_fold_tokens(row.text)):
-            columns = []
+        if columns and found is None and _totalish(_fold_tokens(row.text)) and row.box.x0 < _span(columns).x1:
+            columns = []  # a totals row under the table ends it; one beside it (a till's total) does not
         if found is not None and (key := (found.rate, found.base_amount, found.tax_amount)) not in seen:
             seen.add(key)
             out.append(found)

@@ -1,7 +1,8 @@
 """Stage 2: the words of every page, from the PDF text layer when it is sane, else by OCR.
 
-Scanned pages are turned upright first (Tesseract's orientation detection), then recognised by
-the engine the file's processing preference selects. The stage is optional: if it fails, the
+Scanned pages are levelled (``skew``: the last few degrees), read as they are, and turned upright
+(90/180/270) only when that reads poorly; the engine is the one the file's processing preference
+selects. The stage is optional: if it fails, the
 document keeps what the earlier stages found and the failure is recorded.
 """
 
@@ -23,6 +24,7 @@ from docintake.pipeline.pdftext import (
     text_layer_words,
 )
 from docintake.pipeline.runner import PipelineContext
+from docintake.pipeline.skew import deskew
 
 GOOD_READ_CONFIDENCE = 0.75  # mean word confidence of an upright page read by Tesseract
 ORIENTATION_MIN_CONFIDENCE = 0.4  # raw OSD score 6; wrong guesses on small text scored up to ~5.3
@@ -62,7 +64,7 @@ class ReadText:
         read it again turned upright. Most pages are upright, so most pay for one pass, not for
         orientation detection on top."""
         engine = self._engine(ctx)
-        gray = normalize_for_ocr(image)
+        gray, _ = deskew(normalize_for_ocr(image))
         words = engine.recognize(gray)
         if _reads_well(words):
             return PageText(number, float(gray.width), float(gray.height), "ocr", words, 0, engine.version)
