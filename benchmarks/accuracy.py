@@ -31,7 +31,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.scoring import DEFAULT_LOOSE_SOURCES, Report, SourceScore, score
-
 from docintake.local import Input, check_mode, run_inputs
 from docintake.settings import get_settings
 

@@ -24,13 +24,13 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image
-from training.synthetic import generate, render_image, render_pdf
 
 from docintake.pipeline.images import normalize_for_ocr
 from docintake.pipeline.ocr import OcrOptions, get_engine
 from docintake.pipeline.runner import PipelineContext, run_pipeline
 from docintake.pipeline.stages import default_stages
 from docintake.settings import Settings
+from training.synthetic import generate, render_image, render_pdf
 
 
 def invoice_pdf(seed: int) -> bytes:

@@ -78,7 +78,7 @@ def test_jsonl_one_line_per_file_through_folders(folder: Path, tmp_path: Path) -
     ]
     first = lines[1]
     assert first["mediaType"] == "application/pdf" and first["pages"] == 2
-    assert first["fields"]["invoice_number"] == "2024-0003"
+    assert first["fields"]["invoice_number"] == "2024-0001"  # make_pdf(2, seed=1)
     assert first["fields"]["currency"] == "EUR"
     (document,) = first["documents"]
     assert document["pages"] == {"start": 1, "end": 2}
@@ -228,6 +228,7 @@ def test_summary_without_jsonl(tmp_path: Path) -> None:
     good_line, broken_line = result.stdout.splitlines()
     assert good_line.startswith(str(good)) and "application/pdf" in good_line
     assert "3 pages" in good_line and "text_layer x3" in good_line and "ERROR" not in good_line
+    assert "  invoice  " in good_line and "total 19.98 EUR" in good_line  # type and key fields
     assert broken_line.startswith(str(broken)) and "ERROR pdf_unreadable" in broken_line
 
 

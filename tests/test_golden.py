@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from docintake.local import extract_one
 from training.synthetic import (
     SyntheticDocument,
     generate,
@@ -43,8 +45,6 @@ from training.synthetic import (
     render_multi_pdf_with_ranges,
     render_pdf,
 )
-
-from docintake.local import extract_one
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 ITEM_KEYS = ("description", "quantity", "unit_price", "amount")

@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.accuracy import print_report
 from benchmarks.scoring import score
-
 from docintake.extraction.document import extract_document
 from docintake.extraction.ranker import MODEL_PATH, FieldRanker
 from training.train_fields import (

@@ -266,7 +266,8 @@ def run_inputs(items: list[Input], mode: str, workers: int) -> Iterator[list[dic
 
 
 def summary(line: dict[str, Any]) -> str:
-    """One readable line: path, media type, pages, where the words came from, the error if any."""
+    """One readable line: path, media type, pages, where the words came from, the document types
+    and key fields (supplier, date, total), the error if any."""
     parts = [str(line["file"]), line.get("mediaType") or "-"]
     if "pages" in line:
         pages = int(line["pages"])
@@ -278,7 +279,16 @@ def summary(line: dict[str, Any]) -> str:
             sources[label] += 1
     if sources:
         parts.append(", ".join(f"{name} x{count}" for name, count in sources.items()))
-    failed = sorted({e["code"] for d in line.get("documents", []) for e in d.get("errors", [])})
+    documents = line.get("documents", [])
+    if any(d.get("type") for d in documents) and "error" not in line:
+        kinds = ", ".join(str(d.get("type") or "unknown") for d in documents)
+        parts.append(kinds if len(documents) == 1 else f"{len(documents)} documents: {kinds}")
+        fields = line.get("fields", {})
+        key = [fields.get("supplier_name"), fields.get("issue_date")]
+        if fields.get("total_amount"):
+            key.append(f"total {fields['total_amount']} {fields.get('currency') or ''}".rstrip())
+        parts.extend(str(value) for value in key if value)
+    failed = sorted({e["code"] for d in documents for e in d.get("errors", [])})
     if failed and "error" not in line:
         parts.append("partial: " + ", ".join(failed))
     if "error" in line:

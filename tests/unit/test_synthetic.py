@@ -14,6 +14,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 from stdnum import iban
+
 from training.synthetic import (
     COUNTRIES,
     DOC_TYPES,

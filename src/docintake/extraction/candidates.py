@@ -371,7 +371,8 @@ def span_candidates(view: DocumentView, kind: str) -> list[Candidate]:
                 candidates.append(
                     Candidate(kind, value, printed, span[0].page, box, confidence, indexes, features)
                 )
-                trimmed = REGISTRATION_SUFFIX.sub("", value).strip(" ,.-") if kind == "name" else value
+                suffix = REGISTRATION_SUFFIX.search(value) if kind == "name" else None
+                trimmed = value[: suffix.start()].rstrip(" ,-") if suffix and suffix.start() else value
                 if trimmed != value and len(trimmed) >= 3:
                     variant = {**features, "trimmed_registration": 1.0}
                     candidates.append(

@@ -221,7 +221,8 @@ def _cells(tokens: list[_Token], columns: list[_Column]) -> dict[str, list[_Toke
     """Tokens by column kind. A number followed by a short word ("5 ea", "7,5 días") is one
     quantity cell when the pair ends under a quantity or unit header."""
     cells: dict[str, list[_Token]] = {}
-    for token, after in zip(tokens, [*tokens[1:], None], strict=True):
+    followers: list[_Token | None] = [*tokens[1:], None] if tokens else []
+    for token, after in zip(tokens, followers, strict=True):
         column = _column(token, columns)
         height = token.box.y1 - token.box.y0
         if (
