@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from docintake.extraction.candidates import FIELD_KIND, Candidate, vector
+from docintake.extraction.candidates import FIELD_KIND, Candidate
+from docintake.extraction.candidates import matrix as rows_of
 
 MODEL_PATH = Path(__file__).parent / "models" / "fields.json.gz"
 MODEL_VERSION = "fields-2026.11.22"
@@ -73,7 +74,7 @@ class FieldRanker:
 
     def matrix(self, field: str, candidates: list[Candidate]) -> np.ndarray:
         names = self.bundle["boosters"][field].feature_name()
-        return np.array([vector(candidate, names) for candidate in candidates], dtype=float)
+        return np.array(rows_of(candidates, names), dtype=float)
 
     def rank(self, found: dict[str, list[Candidate]]) -> dict[str, Ranked]:
         best: dict[str, list[Ranked]] = {}

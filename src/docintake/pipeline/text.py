@@ -26,7 +26,10 @@ from docintake.pipeline.pdftext import (
 from docintake.pipeline.runner import PipelineContext
 from docintake.pipeline.skew import deskew
 
-GOOD_READ_CONFIDENCE = 0.75  # mean word confidence of an upright page read by Tesseract
+# Mean word confidence above which a page is taken as upright. Measured with Tesseract on 12 SROIE
+# receipt scans: read upright 0.65-0.91, turned 90 or 180 degrees 0.20-0.43. At 0.75, 6 of 10
+# upright receipts were sent to orientation detection for nothing (1.97x the raw OCR time).
+GOOD_READ_CONFIDENCE = 0.55
 ORIENTATION_MIN_CONFIDENCE = 0.4  # raw OSD score 6; wrong guesses on small text scored up to ~5.3
 
 
