@@ -91,6 +91,16 @@ class _Consumer(Consumer):  # type: ignore[misc]
     scheduler_class = _Scheduler
 
 
+def _preload_pipeline() -> None:
+    """Import the pipeline and load the field ranker's models when a worker starts, not inside
+    the first file's time limit (they take about half a second). OCR engines stay lazy: which one
+    a worker needs depends on the files it gets."""
+    from docintake.extraction.ranker import shared_ranker
+    from docintake.pipeline import stages  # noqa: F401 - imported for its side effect: loading
+
+    shared_ranker().bundle  # noqa: B018 - loads the models
+
+
 class HueyQueue:
     """TaskQueue on Huey. ``immediate=True`` runs tasks inline (tests, `extract`)."""
 
@@ -109,6 +119,7 @@ class HueyQueue:
         )
         self._isolated = False
         self.huey.on_startup(name="isolate_worker")(self._isolate_worker)
+        self.huey.on_startup(name="preload_pipeline")(_preload_pipeline)
         self.huey.periodic_task(crontab(minute="*"), name="recover_stale_files")(self._run_recover_stale)
 
     def bind(self, container: Container) -> None:

@@ -366,7 +366,12 @@ def test_zip_of_only_unsupported_files_is_accepted_with_rejected_children(servic
     body = created(upload(service, ("junk.zip", bundle)))
     assert body["files"][0]["status"] == "processed"
     assert sorted(e["file"] for e in body["errors"]) == ["data.bin", "empty.pdf", "notes.txt"]
-    assert {e["code"] for e in body["errors"]} == {"unsupported_type"}
+    codes = {e["file"]: e["code"] for e in body["errors"]}
+    assert codes == {
+        "notes.txt": "unsupported_type",
+        "data.bin": "unsupported_type",
+        "empty.pdf": "empty_file",
+    }
     by_name = files_by_name(service, body["importId"])
     assert by_name["junk.zip"]["status"] == "processed"
     for name in ("notes.txt", "data.bin", "empty.pdf"):
