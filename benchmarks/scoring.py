@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from docintake.extraction.model import FIELD_NAMES
+
 # -- field names -------------------------------------------------------------------------------
 
 LABEL_TO_CANONICAL: dict[str, str] = {
@@ -45,34 +47,7 @@ AMOUNT_FIELDS = frozenset({"subtotal_amount", "tax_amount", "total_amount", "amo
 DATE_FIELDS = frozenset({"issue_date", "due_date"})
 
 # The service's scalar fields (issue 3, "Extraction"); label fields outside this set are not scored.
-SCORED_FIELDS = frozenset(
-    {
-        "supplier_name",
-        "supplier_address",
-        "supplier_street",
-        "supplier_postcode",
-        "supplier_city",
-        "supplier_country",
-        "supplier_tax_id",
-        "supplier_iban",
-        "supplier_email",
-        "supplier_phone",
-        "customer_name",
-        "customer_address",
-        "customer_tax_id",
-        "invoice_number",
-        "purchase_order_number",
-        "issue_date",
-        "due_date",
-        "payment_terms",
-        "currency",
-        "subtotal_amount",
-        "tax_amount",
-        "total_amount",
-        "amount_due",
-        "transaction_time",
-    }
-)
+SCORED_FIELDS = frozenset(FIELD_NAMES)
 
 # WildReceipt's text fields and Parsee's supplier names are compared loosely (datasets README).
 DEFAULT_LOOSE_SOURCES: dict[str, frozenset[str]] = {

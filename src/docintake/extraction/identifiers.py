@@ -18,61 +18,13 @@ from stdnum.ch import uid as ch_uid
 from stdnum.eu import vat as eu_vat
 from stdnum.gb import vat as gb_vat
 
-from docintake.extraction.normalize import find_dates
+from docintake.extraction.normalize import CURRENCY_CODES, find_dates
 
 # --- currency and language ---------------------------------------------------------------------
 
 # Real ISO 4217 codes that invoices use; words that are also codes in upper case ("ALL", "TOP",
 # "CUP") are left out because receipts shout them.
-_ISO_CODES = set(
-    [
-        "EUR",
-        "USD",
-        "GBP",
-        "CHF",
-        "MYR",
-        "SGD",
-        "AUD",
-        "CAD",
-        "NZD",
-        "HKD",
-        "JPY",
-        "CNY",
-        "INR",
-        "SEK",
-        "NOK",
-        "DKK",
-        "ISK",
-        "PLN",
-        "CZK",
-        "HUF",
-        "RON",
-        "BGN",
-        "RSD",
-        "TRY",
-        "ZAR",
-        "BRL",
-        "MXN",
-        "ARS",
-        "CLP",
-        "COP",
-        "IDR",
-        "THB",
-        "PHP",
-        "VND",
-        "KRW",
-        "TWD",
-        "AED",
-        "SAR",
-        "QAR",
-        "ILS",
-        "RUB",
-        "UAH",
-        "NGN",
-        "EGP",
-        "MAD",
-    ]
-)
+_ISO_CODES = CURRENCY_CODES - {"PEN"}  # "PEN" is a word receipts print in capitals
 _SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY", "₫": "VND"}
 _SYMBOLS |= {"฿": "THB", "₱": "PHP", "₪": "ILS", "₦": "NGN", "₴": "UAH", "zł": "PLN", "Kč": "CZK"}
 _PREFIXED_DOLLARS = {"US": "USD", "S": "SGD", "A": "AUD", "C": "CAD", "R": "BRL", "HK": "HKD", "NZ": "NZD"}
