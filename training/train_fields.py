@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from docintake.extraction.candidates import FIELD_KIND, Candidate, prepare_view, vector
+from docintake.extraction.candidates import FIELD_KIND, Candidate, matrix, prepare_view
 from docintake.extraction.ranker import MODEL_PATH, MODEL_VERSION
 from docintake.pipeline.model import Box, PageText, Word
 
@@ -186,10 +186,9 @@ def rows(featurized: Featurized) -> Rows:
             if label is None:
                 continue
             items = found[kind]
-            for candidate, positive in zip(items, positives(field, items, label), strict=True):
-                features.append(vector(candidate, names.get(kind, [])))
-                y.append(1 if positive else 0)
-                groups.append(doc_id)
+            features.extend(matrix(items, names.get(kind, [])))
+            y.extend(1 if positive else 0 for positive in positives(field, items, label))
+            groups.extend([doc_id] * len(items))
         out[field] = (features, y, groups, names.get(kind, []))
     return out
 

@@ -79,6 +79,8 @@ class DocumentView:
     day_first: bool | None = None
     decimal_hint: str | None = None
     country: str | None = None  # from country names, VAT ids, IBANs, or "$" in English text
+    language: str | None = None
+    text: str = ""  # every line, joined with newlines
     page_first: dict[int, int] = field(default_factory=dict)  # page -> index of its first line
     _blocks: list[Block] | None = None
 
@@ -92,7 +94,15 @@ class DocumentView:
             self.page_first[line.page] = line.index
 
     @classmethod
-    def build(cls, lines: list[Line], day_first: bool | None, decimal_hint: str | None) -> DocumentView:
+    def build(cls, lines: list[Line]) -> DocumentView:
+        """The view of ``lines``, with the document's reading conventions settled from all of it:
+        language, country, decimal separator and day-first dates."""
+        texts = [line.text for line in lines]
+        joined = "\n".join(texts)
+        language = ident.detect_language(joined)
+        country = ident.country_from_text(joined)
+        if country is None and language in (None, "en") and DOLLAR.search(joined):
+            country = "US"  # plain "$" amounts in English: US conventions (month-first dates) are likeliest
         heights = sorted(line.height for line in lines) or [0.01]
         left_text, above, below = [], [], []
         for line in lines:
@@ -115,8 +125,11 @@ class DocumentView:
             below,
             [groups_in(line.text) for line in lines],
             aspect,
-            day_first,
-            decimal_hint,
+            norm.infer_day_first(texts, country, language),
+            norm.guess_decimal_separator(texts),
+            country,
+            language,
+            joined,
         )
 
 
@@ -459,28 +472,15 @@ def all_candidates(view: DocumentView) -> dict[str, list[Candidate]]:
 
 
 def prepare_view(pages: Sequence[PageText]) -> tuple[DocumentView, dict[str, list[Candidate]]]:
-    """The document's lines with its reading conventions (day-first dates, decimal separator)
-    settled from the whole document, and every field candidate."""
-    lines = build_lines(pages)
-    texts = [line.text for line in lines]
-    joined = "\n".join(texts)
-    language = ident.detect_language(joined)
-    country = ident.country_from_text(joined)
-    if country is None and language in (None, "en") and DOLLAR.search(joined):
-        country = "US"  # plain "$" amounts in English: US conventions (month-first dates) are likeliest
-    day_first = norm.infer_day_first(texts, country, language)
-    view = DocumentView.build(lines, day_first, norm.guess_decimal_separator(texts))
-    view.country = country
+    """The document's view (lines and reading conventions) and every field candidate."""
+    view = DocumentView.build(build_lines(pages))
     return view, all_candidates(view)
-
-
-def vector(candidate: Candidate, names: Sequence[str]) -> list[float]:
-    """The candidate's features in a model's column order (the model file stores its names)."""
-    return [candidate.features.get(name, 0.0) for name in names]
 
 
 def matrix(candidates: Sequence[Candidate], names: Sequence[str]) -> list[tuple[float, ...]]:
     """Rows of ``vector`` for many candidates at C speed (features a candidate lacks are 0)."""
+    if len(names) < 2:  # itemgetter needs a name, and gives a bare value (not a tuple) for one
+        return [tuple(candidate.features.get(name, 0.0) for name in names) for candidate in candidates]
     pick = itemgetter(*names)
     zeros = dict.fromkeys(names, 0.0)
     return [pick(zeros | candidate.features) for candidate in candidates]

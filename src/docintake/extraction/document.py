@@ -154,8 +154,7 @@ def extract_document(
     """The result of one logical document: type, language, extraction and validation."""
     ranker = ranker or shared_ranker()
     view, found = prepare_view(pages)
-    lines = view.lines
-    joined = "\n".join(line.text for line in lines)
+    lines, joined = view.lines, view.text
     extraction = Extraction()
     fields = extraction.fields
     for name, ranked in ranker.rank(found).items():
@@ -181,7 +180,7 @@ def extract_document(
         "typeConfidence": round(classification.confidence, 3),
         "typeScores": {k: round(v, 3) for k, v in classification.scores.items()},
         "typeMismatch": classification.hint_mismatch,
-        "language": ident.detect_language(joined),
+        "language": view.language,
         "country": country,
         "extraction": extraction.as_dict(),
         "validation": [check.as_dict() for check in checks],
