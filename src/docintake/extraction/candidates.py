@@ -19,7 +19,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from operator import itemgetter
+from typing import NamedTuple
 
 from docintake.extraction import identifiers as ident
 from docintake.extraction import normalize as norm
@@ -41,6 +43,8 @@ MAX_SPAN_LINES = {"name": 3, "address": 6}
 ROUNDING_STEP = Decimal("0.05")  # cash rounding (Malaysia, Switzerland, Nordic, ...): the total paid
 SPAN_MAX_TOP = 0.7  # names and addresses start in the top 70% of the document's first page
 CENTS = re.compile(r"\d[.,]\d{2}\b")
+CENTS_ANYWHERE = re.compile(r"[.,]\d{2}\b")
+CURRENCY_MARK = re.compile(r"[$€£¥]|\b[A-Z]{3}\b|RM")
 MAX_SUM_VALUES = 150  # distinct amounts considered for "is a sum of two others" (quadratic)
 ID_TOKEN = re.compile(r"(?<![\w/#-])[A-Za-z0-9][A-Za-z0-9/_.#-]{1,30}[A-Za-z0-9](?![\w/-])")
 # A company registration number printed after the name ("ACME SDN BHD (123456-X)", "... 273500-U
@@ -82,7 +86,15 @@ class DocumentView:
     language: str | None = None
     text: str = ""  # every line, joined with newlines
     page_first: dict[int, int] = field(default_factory=dict)  # page -> index of its first line
+    last_page: int = 0
     _blocks: list[Block] | None = None
+    # Features shared by many candidates, computed once per document: the row context of a line
+    # (per text before the value) and everything about a run of lines but its joined value (names
+    # and addresses are the same runs).
+    _contexts: dict[tuple[int, str], dict[str, float]] = field(default_factory=dict, repr=False)
+    _spans: dict[tuple[int, int], _Run] = field(default_factory=dict, repr=False)
+    _char_counts: dict[int, tuple[int, int, int]] = field(default_factory=dict, repr=False)
+    _folded_words: dict[int, list[str]] = field(default_factory=dict, repr=False)
 
     def blocks(self) -> list[Block]:
         if self._blocks is None:
@@ -92,6 +104,7 @@ class DocumentView:
     def __post_init__(self) -> None:
         for line in reversed(self.lines):
             self.page_first[line.page] = line.index
+        self.last_page = max((line.page for line in self.lines), default=0)
 
     @classmethod
     def build(cls, lines: list[Line]) -> DocumentView:
@@ -137,13 +150,14 @@ def _nearby(lines: Sequence[Line], line: Line) -> list[Line]:
     """Lines of the same page whose tops are within two line heights of this one's: the only
     ones that can share its row. Lines are in reading order (by top edge), so this walks outwards
     from the line instead of scanning the page."""
+    page, top = line.page, line.box.y0
     reach = 2 * max(line.height, 0.005)
     out = []
     for direction in (-1, 1):
         index = line.index + direction
         while 0 <= index < len(lines):
             other = lines[index]
-            if other.page != line.page or abs(other.box.y0 - line.box.y0) > reach + other.height:
+            if other.page != page or abs(other.box.y0 - top) > reach + other.height:
                 break
             out.append(other)
             index += direction
@@ -154,50 +168,53 @@ def _v_overlap(a: Box, b: Box) -> float:
     return min(a.y1, b.y1) - max(a.y0, b.y0)
 
 
-def _h_overlap(a: Box, b: Box) -> float:
-    return min(a.x1, b.x1) - max(a.x0, b.x0)
-
-
 def _neighbour(lines: Sequence[Line], line: Line, direction: int) -> int | None:
     """The nearest line above (direction -1) or below (+1) that overlaps ``line`` horizontally,
     within six line heights. Lines are in reading order (by top edge), so the scan walks outwards
     from the line and stops once tops are far beyond reach."""
-    reach = 6 * max(line.height, 0.005)
+    box, page = line.box, line.page  # locals: this runs for every line, twice
+    height = box.y1 - box.y0
+    reach = 6 * max(height, 0.005)
     best, best_gap = None, 0.0
     index = line.index + direction
     while 0 <= index < len(lines):
         other = lines[index]
         index += direction
-        if other.page != line.page or abs(other.box.y0 - line.box.y0) > reach + 2 * max(
-            other.height, line.height
+        other_box = other.box
+        if other.page != page or abs(other_box.y0 - box.y0) > reach + 2 * max(
+            other_box.y1 - other_box.y0, height
         ):
             break
-        if _h_overlap(other.box, line.box) <= 0:
+        if min(other_box.x1, box.x1) - max(other_box.x0, box.x0) <= 0:
             continue
-        gap = (line.box.y0 - other.box.y1) if direction < 0 else (other.box.y0 - line.box.y1)
-        if gap < -0.3 * line.height:
+        gap = (box.y0 - other_box.y1) if direction < 0 else (other_box.y0 - box.y1)
+        if gap < -0.3 * height:
             continue
         if gap < reach and (best is None or gap < best_gap):
             best, best_gap = other.index, gap
     return best
 
 
-_GROUP_KEYS: dict[str, tuple[tuple[str, str], ...]] = {}
+_GROUP_FEATURES: dict[tuple[str, frozenset[str]], dict[str, float]] = {}
 
 
 def _group_features(prefix: str, groups: frozenset[str], out: dict[str, float]) -> None:
-    keys = _GROUP_KEYS.get(prefix)
-    if keys is None:
-        keys = _GROUP_KEYS[prefix] = tuple((f"{prefix}_{group}", group) for group in KEY_GROUPS)
-    out.update((key, 1.0 if group in groups else 0.0) for key, group in keys)
+    """One 0/1 feature per keyword group. A document has few distinct group sets, and every
+    candidate asks for four of them, so the feature dicts are built once per (prefix, set)."""
+    features = _GROUP_FEATURES.get((prefix, groups))
+    if features is None:
+        if len(_GROUP_FEATURES) > 4096:  # bounded: group sets are few, but not fixed
+            _GROUP_FEATURES.clear()
+        features = {f"{prefix}_{group}": 1.0 if group in groups else 0.0 for group in KEY_GROUPS}
+        _GROUP_FEATURES[(prefix, groups)] = features
+    out.update(features)
 
 
 def _position(view: DocumentView, box: Box, page: int, out: dict[str, float]) -> None:
-    pages = max(line.page for line in view.lines)
     out.update(
         page=float(page),
         first_page=1.0 if page == 1 else 0.0,
-        last_page=1.0 if page == pages else 0.0,
+        last_page=1.0 if page == view.last_page else 0.0,
         x0=box.x0,
         x1=box.x1,
         y0=box.y0,
@@ -211,9 +228,20 @@ def _position(view: DocumentView, box: Box, page: int, out: dict[str, float]) ->
 
 def _context(view: DocumentView, index: int, before: str, out: dict[str, float]) -> None:
     """Label words: left on the row (own line before the value, or a segment to its left), in
-    the line above, anywhere on the line, and in the line below."""
+    the line above, anywhere on the line, and in the line below. Cached per line and ``before``:
+    every run of lines starting on a line shares its context."""
+    cached = view._contexts.get((index, before))
+    if cached is None:
+        cached = view._contexts[(index, before)] = {}
+        _line_context(view, index, before, cached)
+    out.update(cached)
+
+
+def _line_context(view: DocumentView, index: int, before: str, out: dict[str, float]) -> None:
     line = view.lines[index]
-    left = groups_in(f"{view.left_text[index]} {before}")
+    # Blank text before the value folds away: the label is the segments to the left alone (often
+    # one line, whose groups are known).
+    left = groups_in(f"{view.left_text[index]} {before}" if before.strip() else view.left_text[index])
     _group_features("left", left, out)
     above = view.above[index]
     _group_features("above", view.groups[above] if above is not None else frozenset(), out)
@@ -224,6 +252,43 @@ def _context(view: DocumentView, index: int, before: str, out: dict[str, float])
     out["line_words"] = float(len(line.words))
     out["has_left_label"] = 1.0 if fold(before).strip() or view.left_text[index] else 0.0
     out["colon_before"] = 1.0 if before.rstrip().endswith((":", "#")) else 0.0
+
+
+def _is_part(value: Decimal, counts: Counter[Decimal], distinct: list[Decimal]) -> bool:
+    """Another amount and this one add up to an amount on the document."""
+    return any(value + other in counts for other in distinct if other != value)
+
+
+def _amount_value_features(
+    value: Decimal,
+    ranked: list[Decimal],
+    rank_of: dict[Decimal, int],
+    counts: Counter[Decimal],
+    sums: dict[Decimal, set[Decimal]],
+    distinct: list[Decimal],
+    distinct_set: set[Decimal],
+    parts: set[Decimal],
+) -> dict[str, float]:
+    """What an amount's value says, wherever it is printed: its rank among the document's
+    amounts, whether it is the sum of two others or part of one, whether it rounds another."""
+    round05 = value % ROUNDING_STEP == 0
+    return {
+        "value_log": math.log10(abs(float(value)) + 1),
+        "negative": 1.0 if value < 0 else 0.0,
+        "value_rank": rank_of[value] / max(len(ranked) - 1, 1),
+        "is_max": 1.0 if value == ranked[0] else 0.0,
+        "occurrences": float(counts[value]),
+        "is_sum": 1.0 if sums.get(value, set()) - {value} else 0.0,
+        "is_part": 1.0
+        if (value in parts if value in distinct_set else _is_part(value, counts, distinct))
+        else 0.0,
+        "round05": 1.0 if round05 else 0.0,
+        "rounds_other": 1.0 if round05 and any(0 < abs(value - v) < ROUNDING_STEP for v in distinct) else 0.0,
+        "rounded_by_other": 1.0
+        if not round05
+        and any(v % ROUNDING_STEP == 0 and 0 < abs(value - v) < ROUNDING_STEP for v in distinct)
+        else 0.0,
+    }
 
 
 def amount_candidates(view: DocumentView) -> list[Candidate]:
@@ -240,35 +305,46 @@ def amount_candidates(view: DocumentView) -> list[Candidate]:
     for i, a in enumerate(distinct):
         for b in distinct[i + 1 :]:
             sums.setdefault(a + b, set()).update((a, b))
+    # The considered values that are part of a sum printed on the document (``_is_part`` of each).
+    distinct_set = set(distinct)
+    parts: set[Decimal] = set().union(*(pair for total, pair in sums.items() if total in counts))
+    by_value: dict[Decimal, dict[str, float]] = {}  # features of the value alone, once per value
+    rank_of = {value: position for position, value in enumerate(ranked)}
+    below = Counter(index for index, *_ in found)  # amounts per line, then amounts below each line
+    amounts_below, seen = {}, 0
+    for index in sorted(below, reverse=True):
+        amounts_below[index] = float(seen)
+        seen += below[index]
     candidates = []
     for index, start, end, value in found:
         line = view.lines[index]
         text = line.text[start:end]
+        box = line.span_box(start, end)
         features: dict[str, float] = {}
-        _position(view, line.span_box(start, end), line.page, features)
+        _position(view, box, line.page, features)
         _context(view, index, line.text[:start], features)
+        of_value = by_value.get(value)
+        if of_value is None:
+            of_value = by_value[value] = _amount_value_features(
+                value, ranked, rank_of, counts, sums, distinct, distinct_set, parts
+            )
         features.update(
-            value_log=math.log10(abs(float(value)) + 1),
-            negative=1.0 if value < 0 else 0.0,
-            value_rank=ranked.index(value) / max(len(ranked) - 1, 1),
-            is_max=1.0 if value == ranked[0] else 0.0,
-            occurrences=float(counts[value]),
-            has_cents=1.0 if re.search(r"[.,]\d{2}\b", text) else 0.0,
-            has_currency=1.0 if re.search(r"[$€£¥]|\b[A-Z]{3}\b|RM", text) else 0.0,
+            value_log=of_value["value_log"],
+            negative=of_value["negative"],
+            value_rank=of_value["value_rank"],
+            is_max=of_value["is_max"],
+            occurrences=of_value["occurrences"],
+            has_cents=1.0 if CENTS_ANYWHERE.search(text) else 0.0,
+            has_currency=1.0 if CURRENCY_MARK.search(text) else 0.0,
             rightmost=1.0 if end >= len(line.text.rstrip()) - 1 else 0.0,
-            is_sum=1.0 if sums.get(value, set()) - {value} else 0.0,
-            is_part=1.0 if any(value + other in counts for other in distinct if other != value) else 0.0,
-            round05=1.0 if value % ROUNDING_STEP == 0 else 0.0,
-            rounds_other=1.0
-            if value % ROUNDING_STEP == 0 and any(0 < abs(value - v) < ROUNDING_STEP for v in distinct)
-            else 0.0,
-            rounded_by_other=1.0
-            if value % ROUNDING_STEP != 0
-            and any(v % ROUNDING_STEP == 0 and 0 < abs(value - v) < ROUNDING_STEP for v in distinct)
-            else 0.0,
+            is_sum=of_value["is_sum"],
+            is_part=of_value["is_part"],
+            round05=of_value["round05"],
+            rounds_other=of_value["rounds_other"],
+            rounded_by_other=of_value["rounded_by_other"],
             after_last_total=1.0 if total_rows and index >= total_rows[-1] else 0.0,
             lines_from_end=float(len(view.lines) - index),
-            amounts_below=float(sum(1 for f in found if f[0] > index)),
+            amounts_below=amounts_below[index],
         )
         candidates.append(
             Candidate(
@@ -276,7 +352,7 @@ def amount_candidates(view: DocumentView) -> list[Candidate]:
                 format_amount(value),
                 text,
                 line.page,
-                line.span_box(start, end),
+                box,
                 line.span_confidence(start, end),
                 (index,),
                 features,
@@ -362,17 +438,81 @@ def id_candidates(view: DocumentView) -> list[Candidate]:
     return candidates
 
 
+def _char_counts(view: DocumentView, line: Line) -> tuple[int, int, int]:
+    """Digits, letters and capital letters of a line, counted once: a line is in up to a dozen
+    runs, and the joining spaces are none of the three."""
+    counts = view._char_counts.get(line.index)
+    if counts is None:
+        text = line.text
+        counts = view._char_counts[line.index] = (
+            sum(ch.isdigit() for ch in text),
+            sum(ch.isalpha() for ch in text),
+            sum(ch.isalpha() and ch.isupper() for ch in text),
+        )
+    return counts
+
+
+def _phrase_tokens() -> int:
+    """The most words in one folded keyword phrase: how far a phrase can reach across a line break."""
+    global _PHRASE_TOKENS
+    if _PHRASE_TOKENS is None:
+        _PHRASE_TOKENS = max(len(fold(word).split()) for words in GROUPS.values() for word in words)
+    return _PHRASE_TOKENS
+
+
+_PHRASE_TOKENS: int | None = None
+
+
+def _folded_words(view: DocumentView, line: Line) -> list[str]:
+    words = view._folded_words.get(line.index)
+    if words is None:
+        words = view._folded_words[line.index] = fold(line.text).split()
+    return words
+
+
+@lru_cache(maxsize=4096)
+def _fold_stable(text: str) -> bool:
+    """Folding folded text changes nothing (true but for odd characters, such as "㎒" -> "MHz")."""
+    return fold(text) == text
+
+
+def _run_groups(view: DocumentView, lines: list[Line]) -> frozenset[str]:
+    """``groups_in`` of the lines joined with spaces, without folding and searching each run's
+    text (runs overlap, so every line is in many): the folded text of the run is the lines'
+    folded texts joined with spaces, so a keyword phrase in it either lies within one line (the
+    line's own groups) or crosses a line break, and then lies within the few words around it."""
+    groups = frozenset().union(*(view.groups[line.index] for line in lines))
+    words: list[str] = []
+    breaks: list[int] = []
+    for line in lines:
+        folded = _folded_words(view, line)
+        if folded:
+            if words:
+                breaks.append(len(words))
+            words.extend(folded)
+    reach = _phrase_tokens() - 1
+    for position in breaks:
+        window = " ".join(words[max(position - reach, 0) : position + reach])
+        if not window.isascii() and not _fold_stable(window):
+            return groups_in(" ".join(line.text for line in lines))
+        groups |= groups_in(window)
+    return groups
+
+
 def _text_features(view: DocumentView, lines: list[Line], out: dict[str, float]) -> None:
     text = " ".join(line.text for line in lines)
-    letters = [ch for ch in text if ch.isalpha()]
-    groups = groups_in(text)
+    digits = letters = capitals = 0
+    for line in lines:
+        line_digits, line_letters, line_capitals = _char_counts(view, line)
+        digits, letters, capitals = digits + line_digits, letters + line_letters, capitals + line_capitals
+    groups = _run_groups(view, lines) if len(lines) > 1 else view.groups[lines[0].index]
     _group_features("span", groups, out)
     first = lines[0].index
     out.update(
         span_lines=float(len(lines)),
         chars=float(len(text)),
-        digit_ratio=sum(ch.isdigit() for ch in text) / max(len(text), 1),
-        upper_ratio=sum(ch.isupper() for ch in letters) / max(len(letters), 1),
+        digit_ratio=digits / max(len(text), 1),
+        upper_ratio=capitals / max(letters, 1),
         postcode=1.0 if POSTCODE.search(text) else 0.0,
         commas=float(text.count(",")),
         first_index=float(first),
@@ -385,6 +525,39 @@ def _text_features(view: DocumentView, lines: list[Line], out: dict[str, float])
         prev_is_block_end=1.0 if first == 0 or view.below[first - 1] != first else 0.0,
         max_height=max(line.height for line in lines) / view.median_height,
     )
+
+
+class _Run(NamedTuple):
+    """A run of consecutive lines of a block: all a name or address candidate needs but its value."""
+
+    box: Box
+    features: dict[str, float]
+    printed: str
+    confidence: float
+    indexes: tuple[int, ...]
+
+
+def _run(view: DocumentView, lines: list[Line], start: int, size: int) -> _Run:
+    """The run ``lines[start : start + size]`` of a block: the same for names and addresses, so
+    computed once per document (each candidate copies the features)."""
+    key = (lines[start].index, size)
+    cached = view._spans.get(key)
+    if cached is None:
+        span = lines[start : start + size]
+        features: dict[str, float] = {}
+        box = union(line.box for line in span)
+        _position(view, box, span[0].page, features)
+        _context(view, span[0].index, "", features)
+        _text_features(view, span, features)
+        features["block_start"] = 1.0 if start == 0 else 0.0
+        features["block_end"] = 1.0 if start + size == len(lines) else 0.0
+        features["block_lines"] = float(len(lines))
+        printed = "\n".join(line.text for line in span)
+        confidence = min(line.confidence for line in span)
+        cached = view._spans[key] = _Run(
+            box, features, printed, confidence, tuple(line.index for line in span)
+        )
+    return cached
 
 
 def span_candidates(view: DocumentView, kind: str) -> list[Candidate]:
@@ -402,18 +575,9 @@ def span_candidates(view: DocumentView, kind: str) -> list[Candidate]:
                 span = lines[start : start + size]
                 if len(span) < size:
                     break
-                features: dict[str, float] = {}
-                box = union(line.box for line in span)
-                _position(view, box, span[0].page, features)
-                _context(view, span[0].index, "", features)
-                _text_features(view, span, features)
-                features["block_start"] = 1.0 if start == 0 else 0.0
-                features["block_end"] = 1.0 if start + size == len(lines) else 0.0
-                features["block_lines"] = float(len(lines))
+                box, shared, printed, confidence, indexes = _run(view, lines, start, size)
+                features = dict(shared)
                 value = join_lines([line.text for line in span], kind)
-                printed = "\n".join(line.text for line in span)
-                confidence = min(line.confidence for line in span)
-                indexes = tuple(line.index for line in span)
                 candidates.append(
                     Candidate(kind, value, printed, span[0].page, box, confidence, indexes, features)
                 )
@@ -443,6 +607,11 @@ def join_lines(texts: Sequence[str], kind: str) -> str:
     return out
 
 
+VALUE_KEYS = tuple(
+    (f"value_{place}_{group}", f"{place}_{group}") for place in ("left", "above") for group in KEY_GROUPS
+)
+
+
 def _value_features(candidates: list[Candidate]) -> list[Candidate]:
     """Evidence about a value wherever it is printed: a total printed twice, once beside "Total"
     and once beside "Cash", is the total in both places. Each candidate gets, per keyword group,
@@ -451,11 +620,13 @@ def _value_features(candidates: list[Candidate]) -> list[Candidate]:
     for candidate in candidates:
         by_value.setdefault(candidate.value, []).append(candidate)
     for same in by_value.values():
-        merged = {
-            f"value_{place}_{group}": max(c.features.get(f"{place}_{group}", 0.0) for c in same)
-            for place in ("left", "above")
-            for group in KEY_GROUPS
-        }
+        if len(same) == 1:
+            features = same[0].features
+            merged = {merged_key: features.get(key, 0.0) for merged_key, key in VALUE_KEYS}
+        else:
+            merged = {
+                merged_key: max(c.features.get(key, 0.0) for c in same) for merged_key, key in VALUE_KEYS
+            }
         for candidate in same:
             candidate.features.update(merged)
     return candidates
@@ -483,4 +654,10 @@ def matrix(candidates: Sequence[Candidate], names: Sequence[str]) -> list[tuple[
         return [tuple(candidate.features.get(name, 0.0) for name in names) for candidate in candidates]
     pick = itemgetter(*names)
     zeros = dict.fromkeys(names, 0.0)
-    return [pick(zeros | candidate.features) for candidate in candidates]
+    rows = []
+    for candidate in candidates:
+        try:  # most candidates have every feature: no merged copy needed
+            rows.append(pick(candidate.features))
+        except KeyError:
+            rows.append(pick(zeros | candidate.features))
+    return rows

@@ -139,10 +139,11 @@ def _header(row: _Row, phrases: dict[tuple[str, ...], str], right: frozenset[str
         digits += len(line.words) - len(words)
         total += len(line.words)
         entries = [(tok, w) for w in words for tok in _fold_tokens(w.text)]
+        toks = [tok for tok, _ in entries]
         found, i = 0, 0
         while i < len(entries):
             for n in (3, 2, 1):
-                key = tuple(tok for tok, _ in entries[i : i + n])
+                key = tuple(toks[i : i + n])
                 if len(key) == n and key in phrases:
                     hit = list({id(w): w for _, w in entries[i : i + n]}.values())
                     box, kind = union(w.box for w in hit), phrases[key]

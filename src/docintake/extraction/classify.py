@@ -231,37 +231,75 @@ def _split(phrases: str) -> list[str]:
     return [p.strip() for p in phrases.split(",") if p.strip()]
 
 
-_TITLE_PHRASES = [_phrase(t, p) for t, phrases in TITLES.items() for p in _split(phrases)]
-_BODY_PHRASES = [_phrase(t, p, w) for (t, w), phrases in BODY.items() for p in _split(phrases)]
+def _substitutions(word: str) -> set[str]:
+    """``word`` with each letter in turn replaced by a wildcard: two words of one length are one
+    substitution apart exactly when they share one of these."""
+    return {f"{word[:i]}\0{word[i + 1 :]}" for i in range(len(word))}
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class _PhraseIndex:
+    """A phrase list indexed for ``find``: a line holds a few words and the lists hundreds of
+    phrases, so phrases are looked up by the words present (first word, or the words run together)
+    instead of each phrase being tried against the line. Fuzzy lookups go through one-edit keys
+    of the long targets (first word, or the words run together), computed once per phrase: a word
+    is one edit from a target when they share a wildcard substitution, when the word is the target
+    less one letter, or the target the word less one letter."""
+
+    def __init__(self, phrases: Iterable[Phrase]) -> None:
+        self.phrases = tuple(phrases)
+        self.exact: dict[str, set[int]] = {}  # first word or joined words -> phrase positions
+        self.substituted: dict[str, set[int]] = {}  # a target with one letter wildcarded
+        self.shortened: dict[str, set[int]] = {}  # a target less one letter
+        self.targets: dict[str, set[int]] = {}
+        for position, phrase in enumerate(self.phrases):
+            for key in (phrase.words[0], phrase.joined):
+                self.exact.setdefault(key, set()).add(position)
+            if len(phrase.joined) < FUZZY_MIN_LENGTH:
+                continue  # only a long word may match with one edit
+            for target in (phrase.words[0], phrase.joined):
+                if len(target) >= FUZZY_MIN_LENGTH:
+                    self.targets.setdefault(target, set()).add(position)
+                    for key in _substitutions(target):
+                        self.substituted.setdefault(key, set()).add(position)
+                    for key in _deletions(target):
+                        self.shortened.setdefault(key, set()).add(position)
+
+    def candidates(self, words: Sequence[str], fuzzy: bool) -> list[Phrase]:
+        """The phrases that can match ``words``, in list order (the order ``find`` tries them)."""
+        present = set(words)
+        positions: set[int] = set()
+        for word in present:
+            positions.update(self.exact.get(word, ()))
+            if fuzzy:
+                positions.update(self.shortened.get(word, ()))
+                if len(word) >= FUZZY_MIN_LENGTH:  # shorter words are no long target's neighbours
+                    for key in _substitutions(word):
+                        positions.update(self.substituted.get(key, ()))
+                if len(word) > FUZZY_MIN_LENGTH:
+                    for key in _deletions(word):
+                        positions.update(self.targets.get(key, ()))
+        return [self.phrases[p] for p in sorted(positions)]
+
+
+_TITLE_PHRASES = _PhraseIndex(_phrase(t, p) for t, phrases in TITLES.items() for p in _split(phrases))
+_BODY_PHRASES = _PhraseIndex(_phrase(t, p, w) for (t, w), phrases in BODY.items() for p in _split(phrases))
 _LABELS = frozenset(tokens(" ".join(_LABEL_WORDS)))
 _COLUMNS = [frozenset(w for p in _split(group) for w in tokens(p)) for group in STATEMENT_COLUMNS]
 
 
 def find(
-    words: Sequence[str], phrases: Iterable[Phrase], fuzzy: bool = False
+    words: Sequence[str], phrases: Iterable[Phrase] | _PhraseIndex, fuzzy: bool = False
 ) -> list[tuple[Phrase, int, int]]:
     """Non-overlapping phrase matches (phrase, first token, end token); longer phrases win an
     overlap ("facture d'avoir" over "facture"). A phrase also matches its words run together
     ("creditnote"), as OCR and compound spellings have them."""
+    index = phrases if isinstance(phrases, _PhraseIndex) else _PhraseIndex(phrases)
     found: list[tuple[Phrase, int, int]] = []
-    present = set(words)
-    by_length: dict[int, list[str]] = {}
-    for word in present:
-        by_length.setdefault(len(word), []).append(word)
-    for phrase in phrases:
-        if phrase.words[0] not in present and phrase.joined not in present:
-            # Only a long word may match with one edit; skip the scan when none could.
-            first, joined = phrase.words[0], phrase.joined
-            if not fuzzy or len(joined) < FUZZY_MIN_LENGTH:
-                continue
-            near = [
-                w
-                for target in {first, joined}
-                for n in (-1, 0, 1)
-                for w in by_length.get(len(target) + n, ())
-            ]
-            if not any(_same(word, first, True) or _same(word, joined, True) for word in near):
-                continue
+    for phrase in index.candidates(words, fuzzy):
         size = len(phrase.words)
         for start in range(len(words)):
             if all(
@@ -285,7 +323,10 @@ def find(
 def title_of(line: Line, fuzzy: bool = True) -> tuple[str, float] | None:
     """The document type a line announces as a title, and how prominent it is: 1.0 for the title and
     at most a number, 0.7 with a few more words; a longer line is a sentence, not a title."""
-    words = tokens(line.text)
+    return _title(tokens(line.text), fuzzy)
+
+
+def _title(words: list[str], fuzzy: bool) -> tuple[str, float] | None:
     best: tuple[str, float] | None = None
     for phrase, start, end in find(words, _TITLE_PHRASES, fuzzy):
         rest = [
@@ -350,13 +391,14 @@ def evidence(lines: Sequence[Line]) -> dict[str, float]:
     seen: set[Phrase] = set()
     for line in lines:
         in_zone = line.page == first_page and line.box.y0 < TITLE_ZONE
-        title = title_of(line, fuzzy=in_zone)
+        words = tokens(line.text)
+        title = _title(words, fuzzy=in_zone)
         if title and in_zone:
             size = min(max(line.height / typical, 0.8), 2.5) ** 0.5
             titles[title[0]] = max(titles.get(title[0], 0.0), TITLE_WEIGHT * size * title[1])
         elif title:
             elsewhere.add(title[0])
-        for phrase, _, _ in find(tokens(line.text), _BODY_PHRASES):
+        for phrase, _, _ in find(words, _BODY_PHRASES):
             if phrase not in seen:
                 seen.add(phrase)
                 body[phrase.type] += phrase.weight
@@ -379,11 +421,15 @@ def evidence(lines: Sequence[Line]) -> dict[str, float]:
         score["receipt"] += NARROW_WEIGHT
     if till >= 4 and till >= 0.4 * len(texts):
         score["receipt"] += TILL_ROWS_WEIGHT
-    if any(sum(1 for group in _COLUMNS if group & set(tokens(text))) >= 2 for text in texts):
+    if any(_column_groups(set(tokens(text))) >= 2 for text in texts):
         score["bankStatement"] += STATEMENT_COLUMNS_WEIGHT
     if score["deliveryNote"] > 0 and not any(AMOUNT.search(text) for text in texts):
         score["deliveryNote"] += NO_PRICES_WEIGHT
     return score
+
+
+def _column_groups(words: set[str]) -> int:
+    return sum(1 for group in _COLUMNS if group & words)
 
 
 def _bare(type_: str) -> str:

@@ -23,10 +23,22 @@ BLOCK_GAP = 1.2  # lines further apart than this many text heights start a new b
 
 
 def union(boxes: Iterable[Box]) -> Box:
-    items = list(boxes)
-    return Box(
-        min(b.x0 for b in items), min(b.y0 for b in items), max(b.x1 for b in items), max(b.y1 for b in items)
-    )
+    """The smallest box around ``boxes`` (one pass: this runs for every line, row and span)."""
+    items = iter(boxes)
+    first = next(items, None)
+    if first is None:
+        raise ValueError("union() of no boxes")
+    x0, y0, x1, y1 = first.x0, first.y0, first.x1, first.y1
+    for box in items:  # strict comparisons, like min() and max(): ties keep the first value
+        if box.x0 < x0:
+            x0 = box.x0
+        if box.y0 < y0:
+            y0 = box.y0
+        if box.x1 > x1:
+            x1 = box.x1
+        if box.y1 > y1:
+            y1 = box.y1
+    return Box(x0, y0, x1, y1)
 
 
 @dataclass

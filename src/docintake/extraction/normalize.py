@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # --- amounts -----------------------------------------------------------------------------------
 
@@ -250,7 +251,10 @@ def _amount_re(space_groups: bool) -> re.Pattern[str]:
 _AMOUNT = {True: _amount_re(True), False: _amount_re(False)}
 
 
+@lru_cache(maxsize=8192)
 def _mask(text: str) -> str:
+    """``text`` with dates, times and phone numbers blanked out (cached: the decimal-separator
+    vote and the amount search mask every line)."""
     chars = list(text)
 
     def blank(start: int, end: int) -> None:
@@ -289,6 +293,14 @@ def find_amounts(
     text: str, decimal_hint: str | None = None, *, space_groups: bool = True
 ) -> list[tuple[int, int, Decimal]]:
     """Every amount-looking token in ``text`` as ``(start, end, value)``, left to right."""
+    return list(_find_amounts(text, decimal_hint, space_groups))
+
+
+@lru_cache(maxsize=8192)
+def _find_amounts(
+    text: str, decimal_hint: str | None, space_groups: bool
+) -> tuple[tuple[int, int, Decimal], ...]:
+    """``find_amounts``, cached: amount, id and tax-line candidates all read the same lines."""
     masked = _mask(text)
     out: list[tuple[int, int, Decimal]] = []
     for m in _AMOUNT[space_groups].finditer(masked):
@@ -299,7 +311,7 @@ def find_amounts(
         start = m.start() if paren or not m.group("pre") else m.start("sign" if m.group("sign") else "num")
         end = m.end() if paren or not m.group("post") else m.end("tsign" if m.group("tsign") else "num")
         out.append((start, end, value))
-    return out
+    return tuple(out)
 
 
 def _accept(masked: str, m: re.Match[str], decimal_hint: str | None, space_groups: bool) -> Decimal | None:
@@ -336,12 +348,15 @@ def _accept(masked: str, m: re.Match[str], decimal_hint: str | None, space_group
     return -value if negative and value else value
 
 
+_DECIMAL_VOTE = re.compile(r"(?<![\d.,])\d[\d.,' ]*?([.,])(\d+)(?![\d.,]?\d)")
+
+
 def guess_decimal_separator(texts: Iterable[str]) -> str | None:
     """The document's decimal separator, "," or ".": each number ending in exactly two decimals
     ("12,50") or using both characters ("1.234,5") votes; ``None`` on a tie or no evidence."""
     votes = {",": 0, ".": 0}
     for text in texts:
-        for m in re.finditer(r"(?<![\d.,])\d[\d.,' ]*?([.,])(\d+)(?![\d.,]?\d)", _mask(text)):
+        for m in _DECIMAL_VOTE.finditer(_mask(text)):
             sep, tail = m.group(1), m.group(2)
             other = "," if sep == "." else "."
             if len(tail) == 2 or other in m.group(0)[: -len(tail) - 1]:
@@ -447,11 +462,17 @@ def _numeric_dates(text: str, day_first: bool | None) -> list[DateMatch]:
 
 def find_dates(text: str, day_first: bool | None = None) -> list[DateMatch]:
     """Every valid date in ``text``, left to right; textual dates win over overlapping numbers."""
+    return list(_find_dates(text, day_first))
+
+
+@lru_cache(maxsize=8192)
+def _find_dates(text: str, day_first: bool | None) -> tuple[DateMatch, ...]:
+    """``find_dates``, cached: date and id candidates read the same lines."""
     out: list[DateMatch] = []
     for match in _textual_dates(text, day_first) + _numeric_dates(text, day_first):
         if all(match.end <= o.start or match.start >= o.end for o in out):
             out.append(match)
-    return sorted(out, key=lambda d: d.start)
+    return tuple(sorted(out, key=lambda d: d.start))
 
 
 _MONTH_FIRST_COUNTRIES = {"US", "PH", "FM", "MH", "PW", "GU", "AS", "PR", "VI"}

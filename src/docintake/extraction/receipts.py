@@ -28,6 +28,7 @@ from docintake.extraction.rows import (
     _finish,
     _fold_tokens,
     _has_phrase,
+    _keys,
     _plain,
     _Row,
     _totalish,
@@ -47,7 +48,7 @@ DISCOUNT = frozenset(("discount", "disc", "rabatt", "descuento", "remise", "scon
                       "coupon", "savings"))
 # fmt: on
 LEADING_QTY = re.compile(r"^\s*(\d{1,2})\s*[xX×]?\s+(?=[^\W\d_]{2})")
-STOP_KEYS = [tuple(_fold_tokens(p)) for p in RECEIPT_STOP]
+STOP_KEYS = _keys(RECEIPT_STOP)
 
 
 @dataclass

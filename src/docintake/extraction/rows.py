@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property, lru_cache
 
 from docintake.extraction.layout import Line, union
 from docintake.extraction.model import LineItem
@@ -45,25 +46,48 @@ TIMES = re.compile(  # "2 x 3.50", "2pc @ 9,89", "2 Stk x 1,29", "3 X RM1.20"; a
     re.IGNORECASE,
 )
 CENTS = re.compile(r"\d[.,]\d{2}\)?-?$")
+_TOKENS = re.compile(r"[^\W_]+|%|#")
+_INNER_MARKS = re.compile(r"[.\-/'’°]")
 
 
 def _fold_tokens(text: str) -> list[str]:
     """Lower-case, accent-free word tokens; dots, dashes and slashes inside words are dropped so
     "Art.-Nr." is "artnr" and "Q.tà" is "qta"; "%" and "#" are tokens of their own."""
+    return list(_folded(text))
+
+
+@lru_cache(maxsize=8192)
+def _folded(text: str) -> tuple[str, ...]:
+    """``_fold_tokens``, cached: items, tax lines, receipts and table headers all fold the same
+    row and word texts, several times each."""
     s = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    return re.findall(r"[^\W_]+|%|#", re.sub(r"[.\-/'’°]", "", s))
+    return tuple(_TOKENS.findall(_INNER_MARKS.sub("", s)))
 
 
 def _phrases(table: dict[str, tuple[str, ...]]) -> dict[tuple[str, ...], str]:
     return {tuple(_fold_tokens(p)): kind for kind, phrases in table.items() for p in phrases}
 
 
-TOTAL_KEYS = [tuple(_fold_tokens(p)) for p in TOTALS]
+@dataclass(frozen=True)
+class _Keys:
+    """Folded phrases, looked up by slices of a row's tokens (one set lookup per start and
+    length) instead of each phrase being compared at each start."""
+
+    keys: frozenset[tuple[str, ...]]
+    lengths: tuple[int, ...]
 
 
-def _has_phrase(tokens: list[str], keys: Iterable[tuple[str, ...]], start_only: bool = False) -> bool:
+def _keys(phrases: Iterable[str]) -> _Keys:
+    keys = frozenset(tuple(_fold_tokens(p)) for p in phrases)
+    return _Keys(keys, tuple(sorted({len(k) for k in keys})))
+
+
+TOTAL_KEYS = _keys(TOTALS)
+
+
+def _has_phrase(tokens: list[str], keys: _Keys, start_only: bool = False) -> bool:
     starts = [0] if start_only else range(len(tokens))
-    return any(tuple(tokens[i : i + len(k)]) == k for k in keys for i in starts)
+    return any(tuple(tokens[i : i + n]) in keys.keys for n in keys.lengths for i in starts)
 
 
 def _totalish(tokens: list[str], start_only: bool = False) -> bool:
@@ -79,7 +103,9 @@ def _plain(value: Decimal) -> str:
 
 @dataclass
 class _Row:
-    """All line segments of one page on one centre line: one printed table row."""
+    """All line segments of one page on one centre line: one printed table row. Its lines are
+    final once built, so the box, height, text and confidence (read many times by the items,
+    tax-line and receipt readers) are computed once."""
 
     lines: list[Line]
 
@@ -87,35 +113,53 @@ class _Row:
     def page(self) -> int:
         return self.lines[0].page
 
-    @property
+    @cached_property
     def box(self) -> Box:
         return union(line.box for line in self.lines)
 
-    @property
+    @cached_property
     def height(self) -> float:
-        return statistics.median(line.height for line in self.lines)
+        return _median([line.height for line in self.lines])
 
-    @property
+    @cached_property
     def text(self) -> str:
         return " ".join(line.text for line in self.lines)
 
-    @property
+    @cached_property
     def confidence(self) -> float:
         return min(line.confidence for line in self.lines)
 
 
+def _mean(values: list[float]) -> float:
+    """``statistics.mean`` (the correctly rounded mean), without its exact fractions for one or
+    two values, where plain float arithmetic gives the same number (halving is exact)."""
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return (values[0] + values[1]) / 2
+    return statistics.mean(values)
+
+
+def _median(values: list[float]) -> float:
+    return values[0] if len(values) == 1 else statistics.median(values)
+
+
 def _visual_rows(lines: Sequence[Line]) -> list[_Row]:
-    rows: list[_Row] = []
+    groups: list[list[Line]] = []
+    centres: list[float] = []  # centre line of each line of the last group
     for line in sorted(lines, key=lambda ln: (ln.page, (ln.box.y0 + ln.box.y1) / 2)):
-        if rows and rows[-1].page == line.page:  # centre lines, not the growing box: no chaining
-            centre = statistics.mean((ln.box.y0 + ln.box.y1) / 2 for ln in rows[-1].lines)
-            if abs((line.box.y0 + line.box.y1) / 2 - centre) <= 0.5 * min(line.height, rows[-1].height):
-                rows[-1].lines.append(line)
+        if groups and groups[-1][0].page == line.page:  # centre lines, not the growing box: no chaining
+            last = groups[-1]
+            centre = _mean(centres)
+            if abs((line.box.y0 + line.box.y1) / 2 - centre) <= 0.5 * min(
+                line.height, _median([ln.height for ln in last])
+            ):
+                last.append(line)
+                centres.append((line.box.y0 + line.box.y1) / 2)
                 continue
-        rows.append(_Row([line]))
-    for row in rows:
-        row.lines.sort(key=lambda ln: ln.box.x0)
-    return rows
+        groups.append([line])
+        centres = [(line.box.y0 + line.box.y1) / 2]
+    return [_Row(sorted(group, key=lambda ln: ln.box.x0)) for group in groups]
 
 
 def _adjacent(upper: _Row, lower: _Row, factor: float = 1.2) -> bool:
