@@ -22,6 +22,7 @@ from docintake.extraction.classify import classify
 from docintake.extraction.keywords import fold, groups_in
 from docintake.extraction.layout import Line
 from docintake.extraction.model import Extraction, Field
+from docintake.extraction.names import clean_name
 from docintake.extraction.ranker import FieldRanker, shared_ranker
 from docintake.extraction.tables import extract_line_items
 from docintake.extraction.taxlines import extract_tax_lines
@@ -66,7 +67,12 @@ def _is_customer_context(view: DocumentView, line: Line) -> bool:
 def _ids(view: DocumentView, fields: dict[str, Field]) -> None:
     tax_ids: list[tuple[Line, int, int, str]] = []
     for line in view.lines:
-        for start, end, compact, _country in ident.find_tax_ids(line.text):
+        above = view.above[line.index]
+        label_groups = view.groups[line.index] | groups_in(view.left_text[line.index])
+        labelled = "registration" in label_groups or (
+            above is not None and "registration" in view.groups[above]
+        )
+        for start, end, compact, _country in ident.find_tax_ids(line.text, labelled=labelled):
             tax_ids.append((line, start, end, compact))
         if "supplier_iban" not in fields:
             for start, end, iban in ident.find_ibans(line.text):
@@ -157,8 +163,13 @@ def extract_document(
     lines, joined = view.lines, view.text
     extraction = Extraction()
     fields = extraction.fields
-    for name, ranked in ranker.rank(found).items():
+    extraction.line_items = extract_line_items(lines, view.decimal_hint)
+    extraction.tax_lines = extract_tax_lines(lines, view.decimal_hint)
+    for name, ranked in ranker.rank(found, extraction.tax_lines, extraction.line_items).items():
         fields[name] = _field(ranked.candidate, ranked.score)
+    for name in ("supplier_name", "customer_name"):
+        if name in fields:
+            fields[name].value = clean_name(fields[name].value)
     _ids(view, fields)
     _time(view, fields)
     _terms(view, fields)
@@ -170,8 +181,6 @@ def extract_document(
     currency = ident.detect_currency(joined, country)
     if currency:
         fields["currency"] = Field(currency, currency, 0.8 if re.search(re.escape(currency), joined) else 0.6)
-    extraction.line_items = extract_line_items(lines, view.decimal_hint)
-    extraction.tax_lines = extract_tax_lines(lines, view.decimal_hint)
     checks = validate(fields, extraction.line_items, extraction.tax_lines)
     apply_checks(fields, checks)
     classification = classify(lines, type_hint)

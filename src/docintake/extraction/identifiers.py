@@ -16,6 +16,7 @@ from collections import Counter
 from stdnum import iban as stdnum_iban
 from stdnum.ch import uid as ch_uid
 from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.gb import vat as gb_vat
 
 from docintake.extraction.normalize import CURRENCY_CODES, find_dates
@@ -201,26 +202,33 @@ _VAT_PREFIX = re.compile(
 )
 
 
-def _vat_valid(compact: str) -> str | None:
-    """Country (ISO 3166) of a valid prefixed VAT number, else ``None``."""
-    if compact.startswith("CHE"):  # the UID; "MWST"/"TVA"/"IVA" after it is a separate chunk
-        return "CH" if ch_uid.is_valid(compact) else None
-    if compact.startswith("GB"):
-        return "GB" if gb_vat.is_valid(compact) else None
-    if eu_vat.is_valid(compact):
-        return {"EL": "GR", "XI": "GB"}.get(compact[:2], compact[:2])
-    return None
+def _vat_valid(compact: str, *, checksum: bool = True) -> str | None:
+    """Country (ISO 3166) of a valid prefixed VAT number, else ``None``. With ``checksum=False``
+    a number of the right form whose check digits are wrong counts too."""
+    module = ch_uid if compact.startswith("CHE") else gb_vat if compact.startswith("GB") else eu_vat
+    try:
+        module.validate(compact)  # the CHE UID: "MWST"/"TVA"/"IVA" after it is a separate chunk
+    except InvalidChecksum:
+        if checksum:
+            return None
+    except ValidationError:
+        return None
+    return {"EL": "GR", "XI": "GB"}.get(compact[:2], compact[:2])
 
 
-def find_tax_ids(text: str) -> list[tuple[int, int, str, str | None]]:
+def find_tax_ids(text: str, *, labelled: bool = False) -> list[tuple[int, int, str, str | None]]:
     """Country-prefixed VAT numbers whose check digits are right ("DE 136 695 976",
-    "CHE-116.281.710 MWST"), as ``(start, end, compact id, ISO country)``."""
+    "CHE-116.281.710 MWST"), as ``(start, end, compact id, ISO country)``.
+
+    ``labelled``: a VAT label is printed with the text ("USt-IdNr.", "VAT no"), so a number of the
+    right form is the tax id even with wrong check digits (a typo, or a sample document's
+    "DE123456789"): it is reported, and validation then flags its check digits."""
     out: list[tuple[int, int, str, str | None]] = []
     for m in _VAT_PREFIX.finditer(text):
         if out and m.start() < out[-1][1]:
             continue
         for end, compact in _prefix_cuts(text, m.start(), 16):
-            cc = _vat_valid(compact)
+            cc = _vat_valid(compact, checksum=not labelled)
             if cc:
                 out.append((m.start(), end, compact, cc))
                 break

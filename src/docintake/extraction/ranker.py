@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,9 @@ import numpy as np
 
 from docintake.extraction.candidates import FIELD_KIND, Candidate
 from docintake.extraction.candidates import matrix as rows_of
+from docintake.extraction.model import LineItem, TaxLine
+from docintake.extraction.totals import FIELDS as TOTAL_FIELDS
+from docintake.extraction.totals import Value, confirmed_score, reconcile_totals
 
 MODEL_PATH = Path(__file__).parent / "models" / "fields.json.gz"
 MODEL_VERSION = "fields-2026.11.22"
@@ -58,6 +62,10 @@ class FieldRanker:
         with self._lock:
             data: dict[str, Any] = json.loads(gzip.decompress(self.path.read_bytes()))
             data["boosters"] = {name: lgb.Booster(model_str=text) for name, text in data["fields"].items()}
+            # Feature names never change, and LightGBM builds them anew (through C) on each call.
+            data["names"] = {
+                name: tuple(booster.feature_name()) for name, booster in data["boosters"].items()
+            }
         return data
 
     @property
@@ -73,10 +81,17 @@ class FieldRanker:
         return [float(value) for value in booster.predict(matrix, num_threads=1)]
 
     def matrix(self, field: str, candidates: list[Candidate]) -> np.ndarray:
-        names = self.bundle["boosters"][field].feature_name()
+        names = self.bundle["names"][field]
         return np.array(rows_of(candidates, names), dtype=float)
 
-    def rank(self, found: dict[str, list[Candidate]]) -> dict[str, Ranked]:
+    def rank(
+        self,
+        found: dict[str, list[Candidate]],
+        tax_lines: Sequence[TaxLine] = (),
+        line_items: Sequence[LineItem] = (),
+    ) -> dict[str, Ranked]:
+        """The chosen candidate of every field found; subtotal, tax and total are chosen together
+        with the tax lines and line items (``totals``)."""
         best: dict[str, list[Ranked]] = {}
         matrices: dict[tuple[str, ...], np.ndarray] = {}  # the fields of one kind share columns
         for field, kind in FIELD_KIND.items():
@@ -84,7 +99,7 @@ class FieldRanker:
             booster = self.bundle["boosters"].get(field)
             matrix = None
             if booster is not None and items:
-                key = (kind, *booster.feature_name())
+                key = (kind, *self.bundle["names"][field])
                 matrix = matrices.get(key)
                 if matrix is None:
                     matrix = matrices[key] = self.matrix(field, items)
@@ -103,12 +118,41 @@ class FieldRanker:
                 chosen[loser] = alternatives[0]
             else:
                 chosen.pop(loser)
+        _reconcile(best, chosen, tax_lines, line_items)
         return chosen
+
+
+def _reconcile(
+    best: dict[str, list[Ranked]],
+    chosen: dict[str, Ranked],
+    tax_lines: Sequence[TaxLine],
+    line_items: Sequence[LineItem],
+) -> None:
+    ranked = {
+        name: [
+            Value(r.candidate.value, r.score, r.candidate.page, r.candidate.box.y0, r.candidate.box.y1)
+            for r in best.get(name, [])
+        ]
+        for name in TOTAL_FIELDS
+    }
+    own = {
+        name: next((i for i, r in enumerate(best.get(name, [])) if r is chosen.get(name)), None)
+        for name in TOTAL_FIELDS
+    }
+    decision = reconcile_totals(ranked, tax_lines, line_items, chosen=own)
+    for name, index in decision.chosen.items():
+        pick = best[name][index]
+        chosen[name] = Ranked(pick.candidate, confirmed_score(pick.score))
 
 
 def _by_value(items: list[Candidate], scores: list[float]) -> list[Ranked]:
     """Candidates ranked by the evidence for their *value*: occurrences of one value combine
     (noisy-or), and the value is shown where it scored best."""
+    if all(candidate.kind not in VALUE_KINDS for candidate in items):  # each span stands alone
+        alone = [
+            Ranked(candidate, 1.0 - (1.0 - score)) for candidate, score in zip(items, scores, strict=True)
+        ]
+        return sorted(alone, key=lambda r: r.score, reverse=True)
     groups: dict[str, list[tuple[float, Candidate]]] = {}
     for candidate, score in zip(items, scores, strict=True):
         groups.setdefault(
