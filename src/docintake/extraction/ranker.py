@@ -30,7 +30,7 @@ from docintake.extraction.totals import FIELDS as TOTAL_FIELDS
 from docintake.extraction.totals import Value, confirmed_score, reconcile_totals
 
 MODEL_PATH = Path(__file__).parent / "models" / "fields.json.gz"
-MODEL_VERSION = "fields-2026.11.22"
+MODEL_VERSION = "fields-2026.11.22.2"
 MIN_SCORE = 0.05
 VALUE_KINDS = frozenset({"amount", "date", "id"})
 # Fields that may not share one printed span (an amount may be both total and amount due).

@@ -36,7 +36,10 @@ TOTALS = (  # a row starting with one of these ends an items table
     "balance due", "zuzuglich", "zzgl", "plus vat", "importe neto", "importe a pagar", "pendiente de pago",
     "total ilíquido", "valor líquido", "base tributável", "valor a pagar", "a pagar", "subtotale", "net à payer",
     "reste à payer", "zu zahlen", "zahlbetrag", "bruttobetrag", "da pagare", "netto a pagare", "te betalen",
-    "nog te betalen", "factuurbedrag",
+    "nog te betalen", "factuurbedrag", "amount before tax", "amount payable", "total payable", "invoice amount",
+    "invoice total", "total due", "due payable", "payment due", "tax amount", "vat amount", "vat total", "tax total",
+    "montant total", "total à payer", "total hors taxes", "montant de la tva", "warenwert", "nettosumme",
+    "steuerbetrag", "mwst betrag", "total general", "totale netto", "totaal bedrag", "te betalen bedrag",
 )
 TOTAL_PREFIXES, TOTAL_SUFFIXES = ("gesamt", "rechnungs", "endbetrag", "nettobetrag"), ("summe", "steuer")
 # fmt: on
