@@ -9,6 +9,9 @@ on its row, in the line above, anywhere on the line), and a model trained on lab
 decides which candidate is which field. Nothing here knows a vendor: only layout and language.
 
 Candidates come in five kinds (``KIND_FIELDS``); one model per field ranks its kind's candidates.
+This module makes the single-token kinds (amounts, dates, ids) and the feature matrix; the
+document view lives in ``view``, the features every kind shares in ``features``, and the
+multi-line name and address runs in ``spans``.
 """
 
 from __future__ import annotations
@@ -17,18 +20,31 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from operator import itemgetter
-from typing import NamedTuple
 
-from docintake.extraction import identifiers as ident
-from docintake.extraction import normalize as norm
-from docintake.extraction.keywords import GROUPS, fold, groups_in
-from docintake.extraction.layout import Block, Line, build_blocks, build_lines, union
+from docintake.extraction.features import KEY_GROUPS, context_features, position_features
+from docintake.extraction.layout import build_lines
 from docintake.extraction.normalize import find_amounts, find_dates, format_amount
-from docintake.pipeline.model import Box, PageText
+from docintake.extraction.spans import join_lines, span_candidates
+from docintake.extraction.view import Candidate, DocumentView
+from docintake.pipeline.model import PageText
+
+__all__ = [
+    "FIELD_KIND",
+    "KEY_GROUPS",
+    "KIND_FIELDS",
+    "Candidate",
+    "DocumentView",
+    "all_candidates",
+    "amount_candidates",
+    "date_candidates",
+    "id_candidates",
+    "join_lines",
+    "matrix",
+    "prepare_view",
+    "span_candidates",
+]
 
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "amount": ("total_amount", "subtotal_amount", "tax_amount", "amount_due"),
@@ -38,220 +54,11 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "address": ("supplier_address", "customer_address"),
 }
 FIELD_KIND = {name: kind for kind, names in KIND_FIELDS.items() for name in names}
-KEY_GROUPS = tuple(sorted(GROUPS))
-MAX_SPAN_LINES = {"name": 3, "address": 6}
 ROUNDING_STEP = Decimal("0.05")  # cash rounding (Malaysia, Switzerland, Nordic, ...): the total paid
-SPAN_MAX_TOP = 0.7  # names and addresses start in the top 70% of the document's first page
-CENTS = re.compile(r"\d[.,]\d{2}\b")
 CENTS_ANYWHERE = re.compile(r"[.,]\d{2}\b")
 CURRENCY_MARK = re.compile(r"[$€£¥]|\b[A-Z]{3}\b|RM")
 MAX_SUM_VALUES = 150  # distinct amounts considered for "is a sum of two others" (quadratic)
 ID_TOKEN = re.compile(r"(?<![\w/#-])[A-Za-z0-9][A-Za-z0-9/_.#-]{1,30}[A-Za-z0-9](?![\w/-])")
-# A company registration number printed after the name ("ACME SDN BHD (123456-X)", "... 273500-U
-# (KSB)"): the name without it is also a candidate.
-REGISTRATION_SUFFIX = re.compile(
-    r"\s*(?:[(\[]\s*)?(?:co\.?\s*)?(?:reg\.?\s*)?(?:no\.?\s*[:.]?\s*)?\d[\d\s]{3,}[\d\s-]*[A-Z]?\s*[)\]]?"
-    r"(?:\s*\([A-Z]{2,5}\))?\s*$"
-)
-DOLLAR = re.compile(r"(?<![A-Z])\$\s?\d")  # "$12.50", not "S$", "A$", "US$"
-POSTCODE = re.compile(r"\b(?:\d{4,6}|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b")
-
-
-@dataclass
-class Candidate:
-    kind: str
-    value: str  # normalised
-    text: str  # as printed
-    page: int
-    box: Box
-    confidence: float  # OCR confidence of the words
-    lines: tuple[int, ...]  # indexes into the document's lines
-    features: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class DocumentView:
-    """Per-document context shared by all candidates: lines, rows, neighbours, statistics."""
-
-    lines: list[Line]
-    median_height: float
-    left_text: list[str]  # text of the same row left of each line
-    above: list[int | None]  # index of the nearest line above that overlaps horizontally
-    below: list[int | None]
-    groups: list[frozenset[str]]  # keyword groups of each line
-    aspect: float
-    day_first: bool | None = None
-    decimal_hint: str | None = None
-    country: str | None = None  # from country names, VAT ids, IBANs, or "$" in English text
-    language: str | None = None
-    text: str = ""  # every line, joined with newlines
-    page_first: dict[int, int] = field(default_factory=dict)  # page -> index of its first line
-    last_page: int = 0
-    _blocks: list[Block] | None = None
-    # Features shared by many candidates, computed once per document: the row context of a line
-    # (per text before the value) and everything about a run of lines but its joined value (names
-    # and addresses are the same runs).
-    _contexts: dict[tuple[int, str], dict[str, float]] = field(default_factory=dict, repr=False)
-    _spans: dict[tuple[int, int], _Run] = field(default_factory=dict, repr=False)
-    _char_counts: dict[int, tuple[int, int, int]] = field(default_factory=dict, repr=False)
-    _folded_words: dict[int, list[str]] = field(default_factory=dict, repr=False)
-
-    def blocks(self) -> list[Block]:
-        if self._blocks is None:
-            self._blocks = build_blocks(self.lines)
-        return self._blocks
-
-    def __post_init__(self) -> None:
-        for line in reversed(self.lines):
-            self.page_first[line.page] = line.index
-        self.last_page = max((line.page for line in self.lines), default=0)
-
-    @classmethod
-    def build(cls, lines: list[Line]) -> DocumentView:
-        """The view of ``lines``, with the document's reading conventions settled from all of it:
-        language, country, decimal separator and day-first dates."""
-        texts = [line.text for line in lines]
-        joined = "\n".join(texts)
-        language = ident.detect_language(joined)
-        country = ident.country_from_text(joined)
-        if country is None and language in (None, "en") and DOLLAR.search(joined):
-            country = "US"  # plain "$" amounts in English: US conventions (month-first dates) are likeliest
-        heights = sorted(line.height for line in lines) or [0.01]
-        left_text, above, below = [], [], []
-        for line in lines:
-            row = [
-                other
-                for other in _nearby(lines, line)
-                if other.box.x1 <= line.box.x0 + 1e-6
-                and _v_overlap(other.box, line.box) > 0.5 * min(other.height, line.height)
-            ]
-            left_text.append(" ".join(other.text for other in sorted(row, key=lambda o: o.box.x0)))
-            above.append(_neighbour(lines, line, -1))
-            below.append(_neighbour(lines, line, 1))
-        first = lines[0] if lines else None
-        aspect = first.page_height / first.page_width if first and first.page_width else 1.414
-        return cls(
-            lines,
-            heights[len(heights) // 2] or 0.01,
-            left_text,
-            above,
-            below,
-            [groups_in(line.text) for line in lines],
-            aspect,
-            norm.infer_day_first(texts, country, language),
-            norm.guess_decimal_separator(texts),
-            country,
-            language,
-            joined,
-        )
-
-
-def _nearby(lines: Sequence[Line], line: Line) -> list[Line]:
-    """Lines of the same page whose tops are within two line heights of this one's: the only
-    ones that can share its row. Lines are in reading order (by top edge), so this walks outwards
-    from the line instead of scanning the page."""
-    page, top = line.page, line.box.y0
-    reach = 2 * max(line.height, 0.005)
-    out = []
-    for direction in (-1, 1):
-        index = line.index + direction
-        while 0 <= index < len(lines):
-            other = lines[index]
-            if other.page != page or abs(other.box.y0 - top) > reach + other.height:
-                break
-            out.append(other)
-            index += direction
-    return out
-
-
-def _v_overlap(a: Box, b: Box) -> float:
-    return min(a.y1, b.y1) - max(a.y0, b.y0)
-
-
-def _neighbour(lines: Sequence[Line], line: Line, direction: int) -> int | None:
-    """The nearest line above (direction -1) or below (+1) that overlaps ``line`` horizontally,
-    within six line heights. Lines are in reading order (by top edge), so the scan walks outwards
-    from the line and stops once tops are far beyond reach."""
-    box, page = line.box, line.page  # locals: this runs for every line, twice
-    height = box.y1 - box.y0
-    reach = 6 * max(height, 0.005)
-    best, best_gap = None, 0.0
-    index = line.index + direction
-    while 0 <= index < len(lines):
-        other = lines[index]
-        index += direction
-        other_box = other.box
-        if other.page != page or abs(other_box.y0 - box.y0) > reach + 2 * max(
-            other_box.y1 - other_box.y0, height
-        ):
-            break
-        if min(other_box.x1, box.x1) - max(other_box.x0, box.x0) <= 0:
-            continue
-        gap = (box.y0 - other_box.y1) if direction < 0 else (other_box.y0 - box.y1)
-        if gap < -0.3 * height:
-            continue
-        if gap < reach and (best is None or gap < best_gap):
-            best, best_gap = other.index, gap
-    return best
-
-
-_GROUP_FEATURES: dict[tuple[str, frozenset[str]], dict[str, float]] = {}
-
-
-def _group_features(prefix: str, groups: frozenset[str], out: dict[str, float]) -> None:
-    """One 0/1 feature per keyword group. A document has few distinct group sets, and every
-    candidate asks for four of them, so the feature dicts are built once per (prefix, set)."""
-    features = _GROUP_FEATURES.get((prefix, groups))
-    if features is None:
-        if len(_GROUP_FEATURES) > 4096:  # bounded: group sets are few, but not fixed
-            _GROUP_FEATURES.clear()
-        features = {f"{prefix}_{group}": 1.0 if group in groups else 0.0 for group in KEY_GROUPS}
-        _GROUP_FEATURES[(prefix, groups)] = features
-    out.update(features)
-
-
-def _position(view: DocumentView, box: Box, page: int, out: dict[str, float]) -> None:
-    out.update(
-        page=float(page),
-        first_page=1.0 if page == 1 else 0.0,
-        last_page=1.0 if page == view.last_page else 0.0,
-        x0=box.x0,
-        x1=box.x1,
-        y0=box.y0,
-        y1=box.y1,
-        xc=(box.x0 + box.x1) / 2,
-        height_ratio=(box.y1 - box.y0) / view.median_height,
-        aspect=view.aspect,
-        n_lines=float(len(view.lines)),
-    )
-
-
-def _context(view: DocumentView, index: int, before: str, out: dict[str, float]) -> None:
-    """Label words: left on the row (own line before the value, or a segment to its left), in
-    the line above, anywhere on the line, and in the line below. Cached per line and ``before``:
-    every run of lines starting on a line shares its context."""
-    cached = view._contexts.get((index, before))
-    if cached is None:
-        cached = view._contexts[(index, before)] = {}
-        _line_context(view, index, before, cached)
-    out.update(cached)
-
-
-def _line_context(view: DocumentView, index: int, before: str, out: dict[str, float]) -> None:
-    line = view.lines[index]
-    # Blank text before the value folds away: the label is the segments to the left alone (often
-    # one line, whose groups are known).
-    left = groups_in(f"{view.left_text[index]} {before}" if before.strip() else view.left_text[index])
-    _group_features("left", left, out)
-    above = view.above[index]
-    _group_features("above", view.groups[above] if above is not None else frozenset(), out)
-    _group_features("line", view.groups[index], out)
-    below = view.below[index]
-    _group_features("below", view.groups[below] if below is not None else frozenset(), out)
-    out["rel_index"] = index / max(len(view.lines) - 1, 1)
-    out["line_words"] = float(len(line.words))
-    out["has_left_label"] = 1.0 if fold(before).strip() or view.left_text[index] else 0.0
-    out["colon_before"] = 1.0 if before.rstrip().endswith((":", "#")) else 0.0
 
 
 def _is_part(value: Decimal, counts: Counter[Decimal], distinct: list[Decimal]) -> bool:
@@ -321,8 +128,8 @@ def amount_candidates(view: DocumentView) -> list[Candidate]:
         text = line.text[start:end]
         box = line.span_box(start, end)
         features: dict[str, float] = {}
-        _position(view, box, line.page, features)
-        _context(view, index, line.text[:start], features)
+        position_features(view, box, line.page, features)
+        context_features(view, index, line.text[:start], features)
         of_value = by_value.get(value)
         if of_value is None:
             of_value = by_value[value] = _amount_value_features(
@@ -370,8 +177,8 @@ def date_candidates(view: DocumentView) -> list[Candidate]:
         line = view.lines[index]
         features: dict[str, float] = {}
         box = line.span_box(match.start, match.end)
-        _position(view, box, line.page, features)
-        _context(view, index, line.text[: match.start], features)
+        position_features(view, box, line.page, features)
+        context_features(view, index, line.text[: match.start], features)
         features.update(
             order=float(order),
             order_rel=order / max(len(found) - 1, 1),
@@ -412,8 +219,8 @@ def id_candidates(view: DocumentView) -> list[Candidate]:
                 continue
             features: dict[str, float] = {}
             box = line.span_box(match.start(), match.end())
-            _position(view, box, line.page, features)
-            _context(view, line.index, line.text[: match.start()], features)
+            position_features(view, box, line.page, features)
+            context_features(view, line.index, line.text[: match.start()], features)
             digits = sum(ch.isdigit() for ch in token)
             features.update(
                 length=float(len(token)),
@@ -436,175 +243,6 @@ def id_candidates(view: DocumentView) -> list[Candidate]:
                 )
             )
     return candidates
-
-
-def _char_counts(view: DocumentView, line: Line) -> tuple[int, int, int]:
-    """Digits, letters and capital letters of a line, counted once: a line is in up to a dozen
-    runs, and the joining spaces are none of the three."""
-    counts = view._char_counts.get(line.index)
-    if counts is None:
-        text = line.text
-        counts = view._char_counts[line.index] = (
-            sum(ch.isdigit() for ch in text),
-            sum(ch.isalpha() for ch in text),
-            sum(ch.isalpha() and ch.isupper() for ch in text),
-        )
-    return counts
-
-
-def _phrase_tokens() -> int:
-    """The most words in one folded keyword phrase: how far a phrase can reach across a line break."""
-    global _PHRASE_TOKENS
-    if _PHRASE_TOKENS is None:
-        _PHRASE_TOKENS = max(len(fold(word).split()) for words in GROUPS.values() for word in words)
-    return _PHRASE_TOKENS
-
-
-_PHRASE_TOKENS: int | None = None
-
-
-def _folded_words(view: DocumentView, line: Line) -> list[str]:
-    words = view._folded_words.get(line.index)
-    if words is None:
-        words = view._folded_words[line.index] = fold(line.text).split()
-    return words
-
-
-@lru_cache(maxsize=4096)
-def _fold_stable(text: str) -> bool:
-    """Folding folded text changes nothing (true but for odd characters, such as "㎒" -> "MHz")."""
-    return fold(text) == text
-
-
-def _run_groups(view: DocumentView, lines: list[Line]) -> frozenset[str]:
-    """``groups_in`` of the lines joined with spaces, without folding and searching each run's
-    text (runs overlap, so every line is in many): the folded text of the run is the lines'
-    folded texts joined with spaces, so a keyword phrase in it either lies within one line (the
-    line's own groups) or crosses a line break, and then lies within the few words around it."""
-    groups = frozenset().union(*(view.groups[line.index] for line in lines))
-    words: list[str] = []
-    breaks: list[int] = []
-    for line in lines:
-        folded = _folded_words(view, line)
-        if folded:
-            if words:
-                breaks.append(len(words))
-            words.extend(folded)
-    reach = _phrase_tokens() - 1
-    for position in breaks:
-        window = " ".join(words[max(position - reach, 0) : position + reach])
-        if not window.isascii() and not _fold_stable(window):
-            return groups_in(" ".join(line.text for line in lines))
-        groups |= groups_in(window)
-    return groups
-
-
-def _text_features(view: DocumentView, lines: list[Line], out: dict[str, float]) -> None:
-    text = " ".join(line.text for line in lines)
-    digits = letters = capitals = 0
-    for line in lines:
-        line_digits, line_letters, line_capitals = _char_counts(view, line)
-        digits, letters, capitals = digits + line_digits, letters + line_letters, capitals + line_capitals
-    groups = _run_groups(view, lines) if len(lines) > 1 else view.groups[lines[0].index]
-    _group_features("span", groups, out)
-    first = lines[0].index
-    out.update(
-        span_lines=float(len(lines)),
-        chars=float(len(text)),
-        digit_ratio=digits / max(len(text), 1),
-        upper_ratio=capitals / max(letters, 1),
-        postcode=1.0 if POSTCODE.search(text) else 0.0,
-        commas=float(text.count(",")),
-        first_index=float(first),
-        top_rank=float(first - view.page_first[lines[0].page]),  # lines above it on its page
-        ends_comma=1.0 if lines[-1].text.rstrip().endswith(",") else 0.0,
-        next_contact=1.0
-        if view.below[lines[-1].index] is not None
-        and view.groups[view.below[lines[-1].index] or 0] & {"contact", "registration"}
-        else 0.0,
-        prev_is_block_end=1.0 if first == 0 or view.below[first - 1] != first else 0.0,
-        max_height=max(line.height for line in lines) / view.median_height,
-    )
-
-
-class _Run(NamedTuple):
-    """A run of consecutive lines of a block: all a name or address candidate needs but its value."""
-
-    box: Box
-    features: dict[str, float]
-    printed: str
-    confidence: float
-    indexes: tuple[int, ...]
-
-
-def _run(view: DocumentView, lines: list[Line], start: int, size: int) -> _Run:
-    """The run ``lines[start : start + size]`` of a block: the same for names and addresses, so
-    computed once per document (each candidate copies the features)."""
-    key = (lines[start].index, size)
-    cached = view._spans.get(key)
-    if cached is None:
-        span = lines[start : start + size]
-        features: dict[str, float] = {}
-        box = union(line.box for line in span)
-        _position(view, box, span[0].page, features)
-        _context(view, span[0].index, "", features)
-        _text_features(view, span, features)
-        features["block_start"] = 1.0 if start == 0 else 0.0
-        features["block_end"] = 1.0 if start + size == len(lines) else 0.0
-        features["block_lines"] = float(len(lines))
-        printed = "\n".join(line.text for line in span)
-        confidence = min(line.confidence for line in span)
-        cached = view._spans[key] = _Run(
-            box, features, printed, confidence, tuple(line.index for line in span)
-        )
-    return cached
-
-
-def span_candidates(view: DocumentView, kind: str) -> list[Candidate]:
-    """Runs of consecutive lines inside one block, starting on the top part of the first pages."""
-    candidates = []
-    first_page = view.lines[0].page if view.lines else 1
-    for block in view.blocks():
-        lines = block.lines
-        if lines[0].page != first_page or lines[0].box.y0 > SPAN_MAX_TOP:
-            continue
-        if sum(1 for line in lines if CENTS.search(line.text)) > len(lines) / 2:
-            continue  # a block of priced rows is a table, not a name or an address
-        for start in range(len(lines)):
-            for size in range(1, MAX_SPAN_LINES[kind] + 1):
-                span = lines[start : start + size]
-                if len(span) < size:
-                    break
-                box, shared, printed, confidence, indexes = _run(view, lines, start, size)
-                features = dict(shared)
-                value = join_lines([line.text for line in span], kind)
-                candidates.append(
-                    Candidate(kind, value, printed, span[0].page, box, confidence, indexes, features)
-                )
-                suffix = REGISTRATION_SUFFIX.search(value) if kind == "name" else None
-                trimmed = value[: suffix.start()].rstrip(" ,-") if suffix and suffix.start() else value
-                if trimmed != value and len(trimmed) >= 3:
-                    variant = {**features, "trimmed_registration": 1.0}
-                    candidates.append(
-                        Candidate(kind, trimmed, printed, span[0].page, box, confidence, indexes, variant)
-                    )
-    return candidates
-
-
-def join_lines(texts: Sequence[str], kind: str) -> str:
-    """Names join their printed lines with spaces; addresses with ", " (no doubled commas)."""
-    if kind == "name":
-        return " ".join(text.strip() for text in texts)
-    out = ""
-    for text in texts:
-        text = text.strip()
-        if not out:
-            out = text
-        elif out.endswith((",", ";")):
-            out = f"{out} {text}"
-        else:
-            out = f"{out}, {text}"
-    return out
 
 
 VALUE_KEYS = tuple(

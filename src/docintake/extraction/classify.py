@@ -32,30 +32,44 @@ is: there is no evidence to contradict it.
 Matching is accent- and case-insensitive and tolerant of OCR noise: l/1/I/| read as one letter,
 0 as o, and title words of 7+ letters may be one edit off ("lnvoice", "Rechnunq"). Body keywords
 match exactly (after that mapping): fuzzy short words collide with ordinary ones ("contant" and
-"contact").
+"contact"). The phrase lists are in ``doctype_phrases``, the matching in ``phrases``.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median
 
+from docintake.extraction.doctype_phrases import BODY, LABEL_WORDS, NAMES, STATEMENT_COLUMNS, TITLES, TYPES
 from docintake.extraction.layout import Line
+from docintake.extraction.phrases import (
+    FUZZY_MIN_LENGTH,
+    Phrase,
+    PhraseIndex,
+    find,
+    fold,
+    phrase_of,
+    split_phrases,
+    tokens,
+)
 
-TYPES = ("invoice", "receipt", "creditNote", "purchaseOrder", "deliveryNote", "bankStatement", "other")
-NAMES = {
-    "invoice": "an invoice",
-    "receipt": "a receipt",
-    "creditNote": "a credit note",
-    "purchaseOrder": "a purchase order",
-    "deliveryNote": "a delivery note",
-    "bankStatement": "a bank statement",
-    "other": "another kind of document",
-}
+__all__ = [
+    "FUZZY_MIN_LENGTH",
+    "NAMES",
+    "TYPES",
+    "Classification",
+    "classify",
+    "evidence",
+    "find",
+    "fold",
+    "probabilities",
+    "rows",
+    "title_of",
+    "tokens",
+]
 
 # Weights are in log-odds units (TEMPERATURE 1: one point multiplies a type's odds by e). They were
 # set by hand on typical layouts per type and language, then checked on the cases in
@@ -79,245 +93,16 @@ HINT_FLOOR = 0.5  # confidence of a hinted type the evidence does not contradict
 MISMATCH_PROBABILITY = 0.8  # the evidence's type must be at least this sure ...
 MISMATCH_MARGIN = 0.4  # ... and this far ahead of the hinted type to report a mismatch
 TITLE_EXTRA_WORDS = 3  # a title line holds at most this many other words (numbers and "No" aside)
-FUZZY_MIN_LENGTH = 7  # title words this long may be one edit off
 
-# Titles, comma-separated per type. "=" marks a phrase that counts as a title only when the line is
-# little more than it and a number: short or everyday words ("PO", "Bon", "Avoir", "Pedido",
-# "Ordine") are references or ordinary words elsewhere.
-TITLES: dict[str, str] = {
-    "invoice": (
-        "invoice, tax invoice, vat invoice, commercial invoice, proforma invoice, factura, facture, "
-        "rechnung, fattura, fatura, factuur, nota fiscal, fatura fiscal"
-    ),
-    "receipt": (
-        "receipt, sales receipt, cash receipt, =ticket, ticket de caisse, kassenbon, kassenbeleg, =bon, "
-        "scontrino, scontrino fiscale, recibo, kassabon, kassaticket, simplified tax invoice, =cash sale, "
-        "fattura semplificata, factura simplificada, documento commerciale"
-    ),
-    "creditNote": (
-        "credit note, credit memo, credit invoice, nota de credito, =avoir, facture d avoir, gutschrift, "
-        "rechnungskorrektur, stornorechnung, nota di credito, nota credito, creditnota, credit nota, "
-        "creditfactuur, factura rectificativa"
-    ),
-    "purchaseOrder": (
-        "purchase order, =po, =p o, =order, orden de compra, =pedido, bon de commande, =commande, "
-        "=bestellung, =ordine, ordine d acquisto, ordem de compra, nota de encomenda, inkooporder, "
-        "=bestelling"
-    ),
-    "deliveryNote": (
-        "delivery note, packing slip, packing list, delivery docket, albaran, nota de entrega, "
-        "bon de livraison, lieferschein, =ddt, documento di trasporto, guia de remessa, "
-        "guia de transporte, pakbon, afleverbon, leveringsbon"
-    ),
-    "bankStatement": (
-        "statement, bank statement, account statement, statement of account, extracto, extracto bancario, "
-        "releve de compte, releve bancaire, kontoauszug, estratto conto, extrato, extrato bancario, "
-        "rekeningafschrift, dagafschrift"
-    ),
-}
-
-# Body keywords: comma-separated phrases per (type, weight); each phrase counts once per document.
-BODY: dict[tuple[str, float], str] = {
-    ("invoice", 0.8): (
-        "due date, payment terms, bill to, billed to, invoice to, invoice date, amount due, balance due, "
-        "vat number, vat no, vat reg, tax id, iban, bic, swift, fecha de vencimiento, vencimiento, "
-        "forma de pago, cif, nif, date d echeance, echeance, conditions de paiement, "
-        "tva intracommunautaire, siret, falligkeitsdatum, faelligkeitsdatum, faellig, fallig, zahlungsziel, "
-        "zahlungsbedingungen, ust idnr, steuernummer, leistungsdatum, scadenza, data di scadenza, "
-        "partita iva, p iva, codice fiscale, vencimento, data de vencimento, condicoes de pagamento, "
-        "contribuinte, vervaldatum, betalingstermijn, btw nummer, btw nr, kvk, te betalen"
-    ),
-    ("receipt", 0.9): (
-        "cash, change, tendered, cashier, rounding, gst summary, change due, kasse, bar, rueckgeld, "
-        "ruckgeld, kassierer, efectivo, cambio, cajero, especes, rendu, monnaie, caissier, contanti, "
-        "resto, cassiere, dinheiro, troco, operador, contant, wisselgeld, kassier, visa, mastercard, "
-        "maestro, amex, eftpos, contactless, debit card, card payment, girocard, ec karte, table, server, "
-        "tip, terminal, auth code, approval code"
-    ),
-    ("receipt", 0.4): "thank you, thanks, danke, gracias, merci, grazie, obrigado, bedankt",
-    ("creditNote", 0.9): (
-        "refund, credited, amount credited, original invoice, reason for credit, credit amount, abono, "
-        "rembourse, remboursement, erstattung, gutschriftsbetrag, storno, rimborso, reembolso, "
-        "terugbetaling"
-    ),
-    ("purchaseOrder", 0.7): (
-        "vendor, buyer, order date, requested by, approved by, authorized by, please supply, deliver to, "
-        "required by, bestelldatum, liefertermin, fecha de pedido, proveedor, date de commande, "
-        "fournisseur, data ordine, fornitore, data da encomenda, fornecedor, besteldatum, leverancier"
-    ),
-    ("deliveryNote", 1.0): (
-        "quantity shipped, qty shipped, quantity delivered, qty delivered, shipped, delivered, "
-        "received by, received in good condition, gelieferte menge, geliefert, empfangen, "
-        "cantidad entregada, entregado, recibido por, quantite livree, livre, recu par, "
-        "quantita consegnata, consegnato, ricevuto da, quantidade entregue, entregue, recebido por, "
-        "geleverd, ontvangen door, aantal geleverd"
-    ),
-    ("deliveryNote", 0.5): (
-        "ship to, delivery address, lieferanschrift, lieferadresse, direccion de entrega, "
-        "adresse de livraison, indirizzo di consegna, morada de entrega, afleveradres, carrier, spediteur, "
-        "transportista, transporteur, vettore, transportador, vervoerder, signature, unterschrift, "
-        "assinatura, handtekening"
-    ),
-    ("bankStatement", 1.5): (
-        "opening balance, closing balance, previous balance, new balance, balance brought forward, "
-        "saldo inicial, saldo final, saldo anterior, solde initial, solde final, ancien solde, "
-        "nouveau solde, anfangssaldo, endsaldo, alter kontostand, neuer kontostand, saldo iniziale, "
-        "saldo finale, beginsaldo, eindsaldo, nieuw saldo, oud saldo"
-    ),
-    ("bankStatement", 0.6): (
-        "account number, sort code, kontonummer, numero de cuenta, numero de compte, numero di conto, "
-        "numero da conta, rekeningnummer, withdrawals, deposits"
-    ),
-}
-
-# Column headers of a statement; a row holding words of two of these groups is a statement header.
-STATEMENT_COLUMNS = (
-    "debit, debits, withdrawal, withdrawals, soll, lastschrift, debe, cargo, debito, dare, af",
-    "credit, credits, deposit, deposits, haben, gutschrift, haber, abono, credito, avere, bij",
-    "balance, saldo, solde, kontostand",
-)
-_LABEL_WORDS = ("no", "nr", "n", "nro", "number", "num", "numero", "nummer", "ref", "o", "de", "di", "d")
-_OCR_MAP = str.maketrans({"1": "i", "l": "i", "|": "i", "!": "i", "0": "o"})
-_TOKEN = re.compile(r"[^\W_]+(?:[|!][^\W_]+)*")
 AMOUNT = re.compile(r"(?<![\d.,])-?\d{1,3}(?:[.,']?\d{3})*[.,]\d{2}(?![\d.,%])")
 _ENDS_IN_PRICE = re.compile(AMOUNT.pattern + r"\s*[A-Z*€$£]{0,3}\s*$")
 
-
-def fold(text: str) -> str:
-    """Accents removed and case folded: "Nº Crédito" -> "no credito"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def _skeleton(token: str) -> str:
-    return token.translate(_OCR_MAP) if any(c.isalpha() for c in token) else token
-
-
-def tokens(text: str) -> list[str]:
-    """The words of ``text`` as OCR-tolerant skeletons ("INVOlCE" and "lnvoice" -> "invoice")."""
-    return [_skeleton(t) for t in _TOKEN.findall(fold(text))]
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    return a[i + 1 :] == b[i + 1 :] if len(a) == len(b) else a[i:] == b[i + 1 :]
-
-
-def _same(token: str, word: str, fuzzy: bool) -> bool:
-    return token == word or (fuzzy and len(word) >= FUZZY_MIN_LENGTH and _one_edit(token, word))
-
-
-@dataclass(frozen=True)
-class Phrase:
-    type: str
-    words: tuple[str, ...]
-    weight: float = 0.0
-    strict: bool = False
-    joined: str = ""  # the words run together ("creditnote"); set by ``_phrase``
-
-
-def _phrase(type_: str, text: str, weight: float = 0.0) -> Phrase:
-    words = tuple(tokens(text.lstrip("=")))
-    return Phrase(type_, words, weight, text.startswith("="), "".join(words))
-
-
-def _split(phrases: str) -> list[str]:
-    return [p.strip() for p in phrases.split(",") if p.strip()]
-
-
-def _substitutions(word: str) -> set[str]:
-    """``word`` with each letter in turn replaced by a wildcard: two words of one length are one
-    substitution apart exactly when they share one of these."""
-    return {f"{word[:i]}\0{word[i + 1 :]}" for i in range(len(word))}
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-class _PhraseIndex:
-    """A phrase list indexed for ``find``: a line holds a few words and the lists hundreds of
-    phrases, so phrases are looked up by the words present (first word, or the words run together)
-    instead of each phrase being tried against the line. Fuzzy lookups go through one-edit keys
-    of the long targets (first word, or the words run together), computed once per phrase: a word
-    is one edit from a target when they share a wildcard substitution, when the word is the target
-    less one letter, or the target the word less one letter."""
-
-    def __init__(self, phrases: Iterable[Phrase]) -> None:
-        self.phrases = tuple(phrases)
-        self.exact: dict[str, set[int]] = {}  # first word or joined words -> phrase positions
-        self.substituted: dict[str, set[int]] = {}  # a target with one letter wildcarded
-        self.shortened: dict[str, set[int]] = {}  # a target less one letter
-        self.targets: dict[str, set[int]] = {}
-        for position, phrase in enumerate(self.phrases):
-            for key in (phrase.words[0], phrase.joined):
-                self.exact.setdefault(key, set()).add(position)
-            if len(phrase.joined) < FUZZY_MIN_LENGTH:
-                continue  # only a long word may match with one edit
-            for target in (phrase.words[0], phrase.joined):
-                if len(target) >= FUZZY_MIN_LENGTH:
-                    self.targets.setdefault(target, set()).add(position)
-                    for key in _substitutions(target):
-                        self.substituted.setdefault(key, set()).add(position)
-                    for key in _deletions(target):
-                        self.shortened.setdefault(key, set()).add(position)
-
-    def candidates(self, words: Sequence[str], fuzzy: bool) -> list[Phrase]:
-        """The phrases that can match ``words``, in list order (the order ``find`` tries them)."""
-        present = set(words)
-        positions: set[int] = set()
-        for word in present:
-            positions.update(self.exact.get(word, ()))
-            if fuzzy:
-                positions.update(self.shortened.get(word, ()))
-                if len(word) >= FUZZY_MIN_LENGTH:  # shorter words are no long target's neighbours
-                    for key in _substitutions(word):
-                        positions.update(self.substituted.get(key, ()))
-                if len(word) > FUZZY_MIN_LENGTH:
-                    for key in _deletions(word):
-                        positions.update(self.targets.get(key, ()))
-        return [self.phrases[p] for p in sorted(positions)]
-
-
-_TITLE_PHRASES = _PhraseIndex(_phrase(t, p) for t, phrases in TITLES.items() for p in _split(phrases))
-_BODY_PHRASES = _PhraseIndex(_phrase(t, p, w) for (t, w), phrases in BODY.items() for p in _split(phrases))
-_LABELS = frozenset(tokens(" ".join(_LABEL_WORDS)))
-_COLUMNS = [frozenset(w for p in _split(group) for w in tokens(p)) for group in STATEMENT_COLUMNS]
-
-
-def find(
-    words: Sequence[str], phrases: Iterable[Phrase] | _PhraseIndex, fuzzy: bool = False
-) -> list[tuple[Phrase, int, int]]:
-    """Non-overlapping phrase matches (phrase, first token, end token); longer phrases win an
-    overlap ("facture d'avoir" over "facture"). A phrase also matches its words run together
-    ("creditnote"), as OCR and compound spellings have them."""
-    index = phrases if isinstance(phrases, _PhraseIndex) else _PhraseIndex(phrases)
-    found: list[tuple[Phrase, int, int]] = []
-    for phrase in index.candidates(words, fuzzy):
-        size = len(phrase.words)
-        for start in range(len(words)):
-            if all(
-                start + k < len(words) and _same(words[start + k], w, fuzzy)
-                for k, w in enumerate(phrase.words)
-            ):
-                found.append((phrase, start, start + size))
-            elif size > 1 and _same(words[start], phrase.joined, fuzzy):
-                found.append((phrase, start, start + 1))
-    found.sort(key=lambda m: (-len(m[0].words), -len(m[0].joined), m[1]))
-    taken: set[int] = set()
-    kept = []
-    for match in found:
-        span = set(range(match[1], match[2]))
-        if not span & taken:
-            taken |= span
-            kept.append(match)
-    return kept
+_TITLE_PHRASES = PhraseIndex(phrase_of(t, p) for t, phrases in TITLES.items() for p in split_phrases(phrases))
+_BODY_PHRASES = PhraseIndex(
+    phrase_of(t, p, w) for (t, w), phrases in BODY.items() for p in split_phrases(phrases)
+)
+_LABELS = frozenset(tokens(" ".join(LABEL_WORDS)))
+_COLUMNS = [frozenset(w for p in split_phrases(group) for w in tokens(p)) for group in STATEMENT_COLUMNS]
 
 
 def title_of(line: Line, fuzzy: bool = True) -> tuple[str, float] | None:

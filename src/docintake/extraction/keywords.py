@@ -627,9 +627,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 def fold(text: str) -> str:
     """Case-folded, accent-stripped text with punctuation turned into spaces (keeps '#', '/')."""
-    stripped = "".join(
-        ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch)
-    )
+    if text.isascii():  # nothing to decompose, and casefold is lower
+        stripped = text.lower()
+    else:
+        stripped = "".join(
+            ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch)
+        )
     return re.sub(r"[^\w#/]+", " ", stripped).strip()
 
 
@@ -648,10 +651,48 @@ def groups_in(text: str) -> frozenset[str]:
     return _groups_in(text)
 
 
+@lru_cache(maxsize=1)
+def _phrase_groups() -> tuple[dict[str, frozenset[str]], int]:
+    """Every folded keyword, with the groups it belongs to, and the longest keyword's length."""
+    table: dict[str, set[str]] = {}
+    for group, words in GROUPS.items():
+        for word in words:
+            if folded := fold(word):
+                table.setdefault(folded, set()).add(group)
+    return {phrase: frozenset(groups) for phrase, groups in table.items()}, max(map(len, table))
+
+
+_NON_WORD = re.compile(r"\W")
+
+
 @lru_cache(maxsize=8192)
 def _groups_in(text: str) -> frozenset[str]:
+    """What searching each group's pattern (``_patterns``) finds, in one pass: a keyword matches
+    where it is the text between a start (the text's start, or after a non-word character) and
+    an end (before a non-word character, or the text's end), so every such stretch no longer than
+    the longest keyword is looked up in the table of keywords."""
     folded = fold(text)
-    return frozenset(group for group, pattern in _patterns().items() if pattern.search(folded))
+    table, longest = _phrase_groups()
+    cuts = [match.start() for match in _NON_WORD.finditer(folded)]
+    if not cuts:
+        groups = table.get(folded)
+        return groups if groups is not None else frozenset()
+    ends = [*cuts, len(folded)]
+    found: set[str] = set()
+    first_end = 0
+    for start in (0, *(cut + 1 for cut in cuts)):
+        while ends[first_end] <= start:
+            first_end += 1
+            if first_end == len(ends):
+                return frozenset(found)
+        limit = start + longest
+        for end in ends[first_end:]:
+            if end > limit:
+                break
+            groups = table.get(folded[start:end])
+            if groups is not None:
+                found.update(groups)
+    return frozenset(found)
 
 
 def group_hits(text: str) -> dict[str, int]:
