@@ -155,3 +155,13 @@ def test_generated_addresses() -> None:
                 wrong.append((lines, got, expected))
     assert checked > 150
     assert wrong == []
+
+
+def test_letterhead_line_with_middle_dots_and_a_country_prefixed_postcode() -> None:
+    assert split_address(["Kraxi GmbH · Flugzeugallee 17 · 12345 Papierfeld · Deutschland"], None) == parts(
+        "Flugzeugallee 17", "12345", "Papierfeld", "DE"
+    )
+    assert split_address(["Bei Spiel GmbH ● Ecke 12 ● 12345 Stadthausen ● Germany"], None) == parts(
+        "Ecke 12", "12345", "Stadthausen", "DE"
+    )
+    assert split_address(["Highway 1", "BE-9000 Ghent"], None) == parts("Highway 1", "9000", "Ghent", "BE")

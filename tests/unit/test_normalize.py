@@ -598,3 +598,18 @@ def test_country_from_ids_prefers_vat() -> None:
 )
 def test_normalize_postcode(text: str, country: str | None, expected: str) -> None:
     assert normalize_postcode(text, country) == expected
+
+
+def test_labelled_ids_with_wrong_check_digits_are_still_found() -> None:
+    # Sample documents (and typos) print ids whose check digits fail; a label says what they are,
+    # validation then reports the failed check.
+    assert find_tax_ids("USt-IdNr. DE123456789") == []
+    assert [compact for _, _, compact, _ in find_tax_ids("USt-IdNr. DE123456789", labelled=True)] == [
+        "DE123456789"
+    ]
+    assert find_tax_ids("DE12345678", labelled=True) == []  # too short for a German VAT id
+    assert find_ibans("DE75123456780000001234") == []
+    assert [iban for _, _, iban in find_ibans("DE75123456780000001234, BIC X", labelled=True)] == [
+        "DE75123456780000001234"
+    ]
+    assert find_ibans("DE7512345678000000123", labelled=True) == []  # one digit short

@@ -43,6 +43,12 @@ class AddressParts:
 
 _PREFIX_COUNTRY = {"D": "DE", "F": "FR", "E": "ES", "I": "IT", "A": "AT", "B": "BE", "NL": "NL", "P": "PT"}
 _PREFIX_COUNTRY |= {"CH": "CH", "L": "LU", "DK": "DK", "S": "SE", "FI": "FI", "SF": "FI", "N": "NO"}
+_PREFIX_COUNTRY |= {
+    cc: cc for cc in ("DE", "FR", "ES", "IT", "AT", "BE", "PT", "LU", "SE", "NO")
+}  # "BE-9000"
+# One-line addresses in letterheads and window-envelope sender lines separate their parts with a
+# middle dot or a bar: "Kraxi GmbH · Flugzeugallee 17 · 12345 Papierfeld · Deutschland".
+PART_SEPARATOR = re.compile(r"\s+[·•●|]\s+")
 _PREFIX = r"(?:(?P<prefix>[A-Z]{1,2})-\s?)?"
 _CITY = r"(?P<city>[^\W\d_].*?)"
 
@@ -222,7 +228,8 @@ def split_address(printed_lines: Sequence[str], country: str | None) -> AddressP
     """Street, postcode, city and country (ISO 3166 alpha-2) of an address block printed as
     ``printed_lines``; parts that cannot be told are ``None``. ``country`` is what the caller
     knows (from a VAT number, IBAN or the document), used when the block names none."""
-    lines = [re.sub(r"\s+", " ", ln).strip() for ln in printed_lines]
+    parts = [part for ln in printed_lines for part in PART_SEPARATOR.split(ln)]
+    lines = [re.sub(r"\s+", " ", ln).strip() for ln in parts]
     lines = [ln for ln in lines if ln]
     # a line that is a country name, or ends in one ("10115 Berlin, Deutschland")
     named = next((cc for ln in lines if (cc := country_from_name(ln.rpartition(",")[2]))), None)

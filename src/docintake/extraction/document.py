@@ -75,7 +75,9 @@ def _ids(view: DocumentView, fields: dict[str, Field]) -> None:
         for start, end, compact, _country in ident.find_tax_ids(line.text, labelled=labelled):
             tax_ids.append((line, start, end, compact))
         if "supplier_iban" not in fields:
-            for start, end, iban in ident.find_ibans(line.text):
+            printed = f"{view.left_text[line.index]} {line.text}".upper()
+            iban_label = "IBAN" in printed or (above is not None and "IBAN" in view.lines[above].text.upper())
+            for start, end, iban in ident.find_ibans(line.text, labelled=iban_label):
                 fields["supplier_iban"] = _line_field(line, start, end, iban, 0.95)
                 break
         if "supplier_email" not in fields:
@@ -133,6 +135,19 @@ def _unfolded_offset(text: str, folded: str, position: int) -> int:
     return matches[words_before].start() if words_before < len(matches) else len(text)
 
 
+def _address_without_name(fields: dict[str, Field]) -> None:
+    """Letterheads print "Kraxi GmbH · Flugzeugallee 17 · 12345 Papierfeld" on one line: the
+    address is what follows the name."""
+    address, name = fields.get("supplier_address"), fields.get("supplier_name")
+    if address is None or name is None:
+        return
+    for printed in dict.fromkeys((name.value, " ".join(name.text.split()))):
+        found = re.match(re.escape(printed) + r"\s*[·•●|,]\s*", address.value, re.IGNORECASE)
+        if found and found.end() < len(address.value):
+            address.value = address.value[found.end() :]
+            return
+
+
 def _address_parts(address: Field, fields: dict[str, Field], country: str | None) -> None:
     """Street, postcode, city and country of the supplier's address block (``address``)."""
     lines = [part.strip() for part in address.text.split("\n") if part.strip()]
@@ -173,6 +188,7 @@ def extract_document(
     _ids(view, fields)
     _time(view, fields)
     _terms(view, fields)
+    _address_without_name(fields)
     if "supplier_address" in fields:
         _address_parts(fields["supplier_address"], fields, view.country)
     country = fields["supplier_country"].value if "supplier_country" in fields else view.country

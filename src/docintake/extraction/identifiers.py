@@ -183,17 +183,30 @@ def _prefix_cuts(text: str, start: int, max_len: int) -> list[tuple[int, str]]:
     return cuts[::-1]
 
 
-def find_ibans(text: str) -> list[tuple[int, int, str]]:
-    """IBANs with a valid checksum, printed compact or in groups, as ``(start, end, compact)``."""
+def find_ibans(text: str, *, labelled: bool = False) -> list[tuple[int, int, str]]:
+    """IBANs with a valid checksum, printed compact or in groups, as ``(start, end, compact)``.
+
+    ``labelled``: "IBAN" is printed with the text, so a number of its country's IBAN length and
+    form counts even with wrong check digits (a typo, or a sample's "DE75123456780000001234"):
+    it is reported, and validation then flags its check digits."""
     out: list[tuple[int, int, str]] = []
     for m in re.finditer(r"(?<![A-Z0-9])[A-Z]{2} ?\d{2}", text):
         if out and m.start() < out[-1][1]:
             continue
         for end, compact in _prefix_cuts(text, m.start(), 34):
-            if len(compact) >= 15 and stdnum_iban.is_valid(compact):
+            if len(compact) >= 15 and _iban_form(compact, checksum=not labelled):
                 out.append((m.start(), end, compact))
                 break
     return out
+
+
+def _iban_form(compact: str, *, checksum: bool) -> bool:
+    if stdnum_iban.is_valid(compact):
+        return True
+    if checksum:
+        return False
+    # Right country, length and structure, wrong check digits: valid once they are recomputed.
+    return stdnum_iban.is_valid(compact[:2] + stdnum_iban.calc_check_digits(compact) + compact[4:])
 
 
 _VAT_PREFIX = re.compile(
