@@ -81,7 +81,17 @@ def _rapidocr(options: OcrOptions) -> OcrEngine:
     return RapidOcrEngine(options)
 
 
-OCR_ENGINES: dict[str, Callable[[OcrOptions], OcrEngine]] = {"tesseract": _tesseract, "rapidocr": _rapidocr}
+def _rapidocr_fast(options: OcrOptions) -> OcrEngine:
+    from docintake.pipeline.ocr.rapid import RapidOcrFastEngine  # lazy: see module docstring
+
+    return RapidOcrFastEngine(options)
+
+
+OCR_ENGINES: dict[str, Callable[[OcrOptions], OcrEngine]] = {
+    "tesseract": _tesseract,
+    "rapidocr": _rapidocr,
+    "rapidocr-fast": _rapidocr_fast,
+}
 """Engine factories by the name used in settings. Add an engine by adding a factory here."""
 
 _engines: dict[tuple[str, OcrOptions], OcrEngine] = {}
