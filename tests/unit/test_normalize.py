@@ -613,3 +613,19 @@ def test_labelled_ids_with_wrong_check_digits_are_still_found() -> None:
         "DE75123456780000001234"
     ]
     assert find_ibans("DE7512345678000000123", labelled=True) == []  # one digit short
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12-06-201817:46:16", datetime.date(2018, 6, 12)),  # OCR glued the time to the date
+        ("27/06/185:02:32", datetime.date(2018, 6, 27)),
+        ("23/03/20183:13:19", datetime.date(2018, 3, 23)),
+    ],
+)
+def test_a_date_with_its_time_glued_on_is_still_a_date(text: str, expected: datetime.date) -> None:
+    assert [found.value for found in find_dates(text, True)] == [expected]
+
+
+def test_a_longer_number_is_not_a_date_with_a_time() -> None:
+    assert find_dates("3/4/2012345", True) == []

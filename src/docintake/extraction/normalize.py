@@ -397,8 +397,11 @@ _MONTH_DAY = re.compile(
     re.IGNORECASE,
 )
 _YMD = re.compile(r"(?<![\d.,/-])(?P<y>\d{4})(?P<s>[-/.])(?P<a>\d{1,2})(?P=s)(?P<b>\d{1,2})(?![\d]|[.,/-]\d)")
+# OCR glues a receipt's time to its date ("23/03/20183:13:19", "27/06/185:02:32"): a year may be
+# followed directly by a time.
 _DMY = re.compile(
-    r"(?<![\d.,/-])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})(?![\d]|[.,/-]\d)"
+    r"(?<![\d.,/-])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})"
+    r"(?:(?=\d{1,2}:\d{2}(?!\d))|(?![\d]|[.,/-]\d))"
 )
 
 
