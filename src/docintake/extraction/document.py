@@ -135,17 +135,33 @@ def _unfolded_offset(text: str, folded: str, position: int) -> int:
     return matches[words_before].start() if words_before < len(matches) else len(text)
 
 
-def _address_without_name(fields: dict[str, Field]) -> None:
-    """Letterheads print "Kraxi GmbH · Flugzeugallee 17 · 12345 Papierfeld" on one line: the
-    address is what follows the name."""
-    address, name = fields.get("supplier_address"), fields.get("supplier_name")
-    if address is None or name is None:
-        return
+def _after_name(address: Field, name: Field) -> int | None:
+    """Where the address continues after the party's name printed at its start, if it is."""
     for printed in dict.fromkeys((name.value, " ".join(name.text.split()))):
         found = re.match(re.escape(printed) + r"\s*[·•●|,]\s*", address.value, re.IGNORECASE)
         if found and found.end() < len(address.value):
-            address.value = address.value[found.end() :]
-            return
+            return found.end()
+    return None
+
+
+def _addresses_by_name(fields: dict[str, Field]) -> None:
+    """An address block that starts with the supplier's name is the supplier's.
+
+    Letterheads print "Kraxi GmbH · Flugzeugallee 17 · 12345 Papierfeld" on one line: the address
+    is what follows the name. And a block headed "From: Das Company" that the ranker took for the
+    customer's address (both parties' blocks look alike) belongs to the supplier."""
+    name = fields.get("supplier_name")
+    if name is None:
+        return
+    supplier, customer = fields.get("supplier_address"), fields.get("customer_address")
+    if customer is not None and _after_name(customer, name) is not None:
+        del fields["customer_address"]
+        if supplier is None:
+            fields["supplier_address"] = supplier = customer
+    if supplier is not None:
+        start = _after_name(supplier, name)
+        if start is not None:
+            supplier.value = supplier.value[start:]
 
 
 def _address_parts(address: Field, fields: dict[str, Field], country: str | None) -> None:
@@ -188,7 +204,7 @@ def extract_document(
     _ids(view, fields)
     _time(view, fields)
     _terms(view, fields)
-    _address_without_name(fields)
+    _addresses_by_name(fields)
     if "supplier_address" in fields:
         _address_parts(fields["supplier_address"], fields, view.country)
     country = fields["supplier_country"].value if "supplier_country" in fields else view.country
