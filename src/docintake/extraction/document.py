@@ -135,6 +135,27 @@ def _unfolded_offset(text: str, folded: str, position: int) -> int:
     return matches[words_before].start() if words_before < len(matches) else len(text)
 
 
+PREPAID = re.compile(
+    r"\b(deposit|prepaid|prepayment|already paid|paid|anzahlung|bereits bezahlt|vorauszahlung|acompte|"
+    r"deja regle|anticipo|a cuenta|acconto|adiantamento|sinal|aanbetaling|reeds betaald|voorschot)\b"
+)
+
+
+def _amount_due(view: DocumentView, fields: dict[str, Field], doc_type: str) -> None:
+    """An invoice with nothing paid in advance is due in full: its amount due is its total.
+
+    The total is the amount the customer pays; the services this replaces report the amount due
+    only where it differs from the total (a deposit, an earlier payment), so a separate amount is
+    looked for first and only an invoice that mentions no such payment gets the total."""
+    total = fields.get("total_amount")
+    if "amount_due" in fields or total is None or doc_type not in ("invoice", "creditNote"):
+        return
+    for line in view.lines:
+        if PREPAID.search(fold(line.text)) and norm.find_amounts(line.text, view.decimal_hint):
+            return
+    fields["amount_due"] = Field(total.value, total.text, total.confidence * 0.8, total.page, total.box)
+
+
 def _after_name(address: Field, name: Field) -> int | None:
     """Where the address continues after the party's name printed at its start, if it is."""
     for printed in dict.fromkeys((name.value, " ".join(name.text.split()))):
@@ -213,9 +234,10 @@ def extract_document(
     currency = ident.detect_currency(joined, country)
     if currency:
         fields["currency"] = Field(currency, currency, 0.8 if re.search(re.escape(currency), joined) else 0.6)
+    classification = classify(lines, type_hint)
+    _amount_due(view, fields, classification.type)
     checks = validate(fields, extraction.line_items, extraction.tax_lines)
     apply_checks(fields, checks)
-    classification = classify(lines, type_hint)
     return {
         "type": classification.type,
         "typeConfidence": round(classification.confidence, 3),
