@@ -23,6 +23,7 @@ from docintake.pipeline.pdftext import (
     text_layer_is_usable,
     text_layer_words,
 )
+from docintake.pipeline.respace import respace
 from docintake.pipeline.runner import PipelineContext
 from docintake.pipeline.skew import deskew
 
@@ -65,21 +66,21 @@ class ReadText:
     def _ocr(self, ctx: PipelineContext, number: int, image: Image.Image) -> PageText:
         """Recognise the page as it is; only when that reads poorly, ask for its orientation and
         read it again turned upright. Most pages are upright, so most pay for one pass, not for
-        orientation detection on top."""
+        orientation detection on top. Words another engine glued together get Tesseract's
+        spaces (``respace``)."""
         engine = self._engine(ctx)
         gray, _ = deskew(normalize_for_ocr(image))
         words = engine.recognize(gray)
-        if _reads_well(words):
-            return PageText(number, float(gray.width), float(gray.height), "ocr", words, 0, engine.version)
-        rotation, confidence = engine.detect_orientation(gray)
-        if rotation and confidence >= ORIENTATION_MIN_CONFIDENCE:
-            turned = gray.rotate(-rotation, expand=True)  # PIL rotates counter-clockwise
-            again = engine.recognize(turned)
-            if _score(again) > _score(words):
-                return PageText(
-                    number, float(turned.width), float(turned.height), "ocr", again, rotation, engine.version
-                )
-        return PageText(number, float(gray.width), float(gray.height), "ocr", words, 0, engine.version)
+        page, rotation = gray, 0
+        if not _reads_well(words):
+            turn, confidence = engine.detect_orientation(gray)
+            if turn and confidence >= ORIENTATION_MIN_CONFIDENCE:
+                turned = gray.rotate(-turn, expand=True)  # PIL rotates counter-clockwise
+                again = engine.recognize(turned)
+                if _score(again) > _score(words):
+                    words, page, rotation = again, turned, turn
+        words = respace(words, page, engine, self.options)
+        return PageText(number, float(page.width), float(page.height), "ocr", words, rotation, engine.version)
 
     def _pdf_pages(self, ctx: PipelineContext) -> Iterator[PageText]:
         document = pdfium.PdfDocument(ctx.path, password=ctx.password)
