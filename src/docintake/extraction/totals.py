@@ -24,9 +24,10 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from docintake.extraction.model import LineItem, TaxLine
+from docintake.extraction.validate import decimal_of
 
 FIELDS = ("subtotal_amount", "tax_amount", "total_amount")
 TOP = 5  # values per field considered; the rest score too low to matter
@@ -66,18 +67,10 @@ class Decision:
     chosen: dict[str, int]
 
 
-def _dec(value: str) -> Decimal | None:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
 def _options(values: Sequence[Value]) -> list[_Option]:
     options = []
     for index, value in enumerate(values[:TOP]):
-        number = _dec(value.amount)
+        number = decimal_of(value.amount)
         if number is not None:
             options.append(_Option(number, max(value.score, FLOOR), index, value))
     absent = max(FLOOR, 1.0 - sum(option.probability for option in options))
@@ -89,7 +82,7 @@ def _column_sums(tax_lines: Sequence[TaxLine], items: Sequence[LineItem]) -> dic
     sums: dict[str, set[Decimal]] = {name: set() for name in FIELDS}
 
     def add(name: str, values: Sequence[str | None]) -> None:
-        numbers = [_dec(v) if v else None for v in values]
+        numbers = [decimal_of(v) for v in values]
         if numbers and all(n is not None for n in numbers):
             sums[name].add(sum((n for n in numbers if n is not None), Decimal(0)))
 

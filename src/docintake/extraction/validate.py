@@ -32,7 +32,8 @@ ROUNDING_TOLERANCE = Decimal("0.05")
 _EU_PREFIXES = {cc.upper() for cc in eu_vat.MEMBER_STATES} | {"EL", "XI"}
 
 
-def _dec(value: str | None) -> Decimal | None:
+def decimal_of(value: str | None) -> Decimal | None:
+    """A normalised amount string as a Decimal; None for missing, empty or non-finite values."""
     if value is None or not value.strip():
         return None
     try:
@@ -44,7 +45,7 @@ def _dec(value: str | None) -> Decimal | None:
 
 def _field_dec(fields: Mapping[str, Field], name: str) -> Decimal | None:
     f = fields.get(name)
-    return _dec(f.value) if f is not None else None
+    return decimal_of(f.value) if f is not None else None
 
 
 def _fmt(d: Decimal) -> str:
@@ -55,7 +56,7 @@ def _line_items_sum(fields: Mapping[str, Field], items: Sequence[LineItem]) -> C
     name = "line_items_sum"
     if not items:
         return Check(name, "skipped", "no line items")
-    amounts = [_dec(item.amount) for item in items]
+    amounts = [decimal_of(item.amount) for item in items]
     if any(a is None for a in amounts):
         return Check(name, "skipped", "a line item has no amount")
     total_items = sum((a for a in amounts if a is not None), Decimal(0))
@@ -112,7 +113,7 @@ def _tax_lines_consistent(fields: Mapping[str, Field], tax_lines: Sequence[TaxLi
     problems: list[str] = []
     checked = 0
     for line in tax_lines:
-        rate, base, tax = _dec(line.rate), _dec(line.base_amount), _dec(line.tax_amount)
+        rate, base, tax = decimal_of(line.rate), decimal_of(line.base_amount), decimal_of(line.tax_amount)
         if rate is None or base is None or tax is None:
             continue
         checked += 1
@@ -122,7 +123,7 @@ def _tax_lines_consistent(fields: Mapping[str, Field], tax_lines: Sequence[TaxLi
                 f"{rate.normalize():f}% of {_fmt(base)} is {_fmt(expected.quantize(CENT))}, not {_fmt(tax)}"
             )
     involved: tuple[str, ...] = ()
-    taxes = [_dec(line.tax_amount) for line in tax_lines]
+    taxes = [decimal_of(line.tax_amount) for line in tax_lines]
     tax_total = _field_dec(fields, "tax_amount")
     if tax_total is not None and all(t is not None for t in taxes):
         checked += 1
