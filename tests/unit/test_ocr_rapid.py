@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -77,9 +78,8 @@ def engine() -> Iterator[RapidOcrEngine]:
     yield found
 
 
-def test_reads_words_in_order_with_boxes_where_they_were_drawn(engine: RapidOcrEngine) -> None:
-    image, drawn = invoice_image()
-    words = engine.recognize(image)
+def assert_read_where_drawn(words: list[Word], image: Image.Image, drawn: dict[str, Any]) -> None:
+    """The invoice image's words, in reading order, each boxed where it was drawn."""
     assert texts(words) == ["INVOICE", "No", "2024-0017", "TOTAL", "1,234.56", "EUR"]
     width, height = image.size
     for word in words:
@@ -94,6 +94,11 @@ def test_reads_words_in_order_with_boxes_where_they_were_drawn(engine: RapidOcrE
     by_text = {word.text: word.box for word in words}
     assert by_text["TOTAL"].x1 < by_text["1,234.56"].x0 < by_text["1,234.56"].x1 < by_text["EUR"].x0
     assert by_text["INVOICE"].y1 < by_text["TOTAL"].y0
+
+
+def test_reads_words_in_order_with_boxes_where_they_were_drawn(engine: RapidOcrEngine) -> None:
+    image, drawn = invoice_image()
+    assert_read_where_drawn(engine.recognize(image), image, drawn)
 
 
 def test_reads_accented_latin_letters(engine: RapidOcrEngine) -> None:

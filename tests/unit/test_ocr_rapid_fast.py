@@ -22,7 +22,7 @@ from docintake.pipeline.ocr.rapid import (
     RapidOcrEngine,
     RapidOcrFastEngine,
 )
-from tests.unit.test_ocr_rapid import BLOCK, font, invoice_image, text_block, texts
+from tests.unit.test_ocr_rapid import BLOCK, assert_read_where_drawn, font, invoice_image, text_block, texts
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +57,7 @@ def detection_sizes(engine: RapidOcrFastEngine) -> Iterator[list[tuple[int, int]
 
 def test_reads_words_in_order_with_boxes_where_they_were_drawn(engine: RapidOcrFastEngine) -> None:
     image, drawn = invoice_image()
-    words = engine.recognize(image)
-    assert texts(words) == ["INVOICE", "No", "2024-0017", "TOTAL", "1,234.56", "EUR"]
-    width, height = image.size
-    for word in words:
-        box = word.box
-        assert 0.0 <= box.x0 < box.x1 <= 1.0 and 0.0 <= box.y0 < box.y1 <= 1.0
-        assert 0.9 < word.confidence <= 1.0
-        left, top, right, bottom = drawn[word.text]
-        assert box.x0 == pytest.approx(left / width, abs=0.015), word
-        assert box.x1 == pytest.approx(right / width, abs=0.015), word
-        assert box.y0 == pytest.approx(top / height, abs=0.05), word
-        assert box.y1 == pytest.approx(bottom / height, abs=0.05), word
+    assert_read_where_drawn(engine.recognize(image), image, drawn)
 
 
 def test_detection_runs_on_the_shrunk_page(
