@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from docintake.extraction.document import _addresses_by_name
+from docintake.extraction.document import _address_parts, _addresses_by_name
 from docintake.extraction.model import Field
 
 
@@ -36,3 +36,19 @@ def test_the_customers_own_block_stays_the_customers() -> None:
     _addresses_by_name(fields)
     assert fields["customer_address"].value == "Steel, Laura, 429 Seventh Av., BE-9000 Ghent"
     assert fields["supplier_address"].value == "Highway 1, BE-9000 Ghent"
+
+
+def test_a_footer_line_with_the_name_before_the_street_gives_the_street_alone() -> None:
+    fields = {
+        "supplier_name": _field("Fischer & Hoffmann GmbH & Co. KG"),
+        "supplier_address": Field(
+            "Fischer & Hoffmann GmbH & Co. KG Hafenring 15, 66041 Stuttgart",
+            "Fischer & Hoffmann GmbH & Co. KG Hafenring 15\n66041 Stuttgart",
+            0.8,
+        ),
+    }
+    _addresses_by_name(fields)
+    _address_parts(fields["supplier_address"], fields, "DE")
+    assert fields["supplier_address"].value == "Hafenring 15, 66041 Stuttgart"
+    assert fields["supplier_street"].value == "Hafenring 15"
+    assert fields["supplier_city"].value == "Stuttgart"

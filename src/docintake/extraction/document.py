@@ -156,11 +156,11 @@ def _amount_due(view: DocumentView, fields: dict[str, Field], doc_type: str) -> 
     fields["amount_due"] = Field(total.value, total.text, total.confidence * 0.8, total.page, total.box)
 
 
-def _after_name(address: Field, name: Field) -> int | None:
-    """Where the address continues after the party's name printed at its start, if it is."""
+def _after_name(text: str, name: Field) -> int | None:
+    """Where an address continues after the party's name printed at its start, if it is."""
     for printed in dict.fromkeys((name.value, " ".join(name.text.split()))):
-        found = re.match(re.escape(printed) + r"\s*[·•●|,]\s*", address.value, re.IGNORECASE)
-        if found and found.end() < len(address.value):
+        found = re.match(re.escape(printed) + r"(?:\s*[·•●|,]\s*|\s+)", text, re.IGNORECASE)
+        if found and found.end() < len(text):
             return found.end()
     return None
 
@@ -175,12 +175,12 @@ def _addresses_by_name(fields: dict[str, Field]) -> None:
     if name is None:
         return
     supplier, customer = fields.get("supplier_address"), fields.get("customer_address")
-    if customer is not None and _after_name(customer, name) is not None:
+    if customer is not None and _after_name(customer.value, name) is not None:
         del fields["customer_address"]
         if supplier is None:
             fields["supplier_address"] = supplier = customer
     if supplier is not None:
-        start = _after_name(supplier, name)
+        start = _after_name(supplier.value, name)
         if start is not None:
             supplier.value = supplier.value[start:]
 
@@ -188,6 +188,10 @@ def _addresses_by_name(fields: dict[str, Field]) -> None:
 def _address_parts(address: Field, fields: dict[str, Field], country: str | None) -> None:
     """Street, postcode, city and country of the supplier's address block (``address``)."""
     lines = [part.strip() for part in address.text.split("\n") if part.strip()]
+    supplier_name = fields.get("supplier_name")
+    start = _after_name(lines[0], supplier_name) if lines and supplier_name is not None else None
+    if start is not None:  # "Kraxi GmbH · Flugzeugallee 17": the name is not the street
+        lines[0] = lines[0][start:]
     parts = split_address(lines, country)
     found_country = parts.country
     if found_country is None:
