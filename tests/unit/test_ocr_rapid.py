@@ -124,13 +124,18 @@ def test_transparent_background_is_read_as_white_paper(engine: RapidOcrEngine) -
     assert texts(engine.recognize(image)) == ["INVOICE", "No", "2024-0017"]
 
 
-@pytest.mark.parametrize("turned", [0, 90, 180, 270])
-def test_orientation_tells_how_to_turn_the_page_upright(engine: RapidOcrEngine, turned: int) -> None:
-    """All four from RapidOCR's 0/180 line classifier (vertical lines are turned a quarter first)."""
+def assert_turns_upright(engine: RapidOcrEngine, turned: int) -> None:
+    """A text block turned ``turned`` degrees is told to turn back, confidently."""
     scanned = text_block().rotate(-turned, expand=True, fillcolor=255)  # PIL turns counter-clockwise
     degrees, confidence = engine.detect_orientation(scanned)
     assert degrees == (360 - turned) % 360
     assert 0.4 <= confidence <= 1.0
+
+
+@pytest.mark.parametrize("turned", [0, 90, 180, 270])
+def test_orientation_tells_how_to_turn_the_page_upright(engine: RapidOcrEngine, turned: int) -> None:
+    """All four from RapidOCR's 0/180 line classifier (vertical lines are turned a quarter first)."""
+    assert_turns_upright(engine, turned)
 
 
 def test_votes_turn_into_degrees() -> None:

@@ -22,7 +22,15 @@ from docintake.pipeline.ocr.rapid import (
     RapidOcrEngine,
     RapidOcrFastEngine,
 )
-from tests.unit.test_ocr_rapid import BLOCK, assert_read_where_drawn, font, invoice_image, text_block, texts
+from tests.unit.test_ocr_rapid import (
+    BLOCK,
+    assert_read_where_drawn,
+    assert_turns_upright,
+    font,
+    invoice_image,
+    text_block,
+    texts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +108,7 @@ def test_reads_as_much_as_the_default_engine(engine: RapidOcrFastEngine) -> None
 
 @pytest.mark.parametrize("turned", [0, 90, 180, 270])
 def test_orientation_tells_how_to_turn_the_page_upright(engine: RapidOcrFastEngine, turned: int) -> None:
-    scanned = text_block().rotate(-turned, expand=True, fillcolor=255)  # PIL turns counter-clockwise
-    degrees, confidence = engine.detect_orientation(scanned)
-    assert degrees == (360 - turned) % 360
-    assert 0.4 <= confidence <= 1.0
+    assert_turns_upright(engine, turned)
 
 
 def test_blank_and_sideways_pages_have_no_words(engine: RapidOcrFastEngine) -> None:
