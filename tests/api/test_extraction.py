@@ -38,7 +38,12 @@ def test_processed_invoice_has_typed_fields_with_evidence_and_validation(service
 
     assert document["status"] == "processed"
     assert document["type"] == "invoice" and 0.5 < document["typeConfidence"] <= 1
+    scores = document["typeScores"]
+    assert set(scores) == {"invoice", "receipt", "creditNote", "purchaseOrder", "deliveryNote",
+                           "bankStatement", "other"}  # fmt: skip
+    assert max(scores, key=scores.get) == "invoice"
     assert document["language"] == "en"
+    assert document["country"] is None  # this Malaysian supplier prints no country, and none is guessed
     fields = document["extraction"]["fields"]
     assert set(fields) <= CANONICAL  # snake_case canonical names inside extraction, never camelCase
     for name in ("total_amount", "issue_date", "invoice_number", "currency"):
@@ -77,3 +82,5 @@ def test_a_pdf_of_several_invoices_becomes_several_documents(service: Service) -
     assert [(d["pages"]["start"], d["pages"]["end"]) for d in documents] == ranges
     for document, truth in zip(documents, docs, strict=True):
         assert document["extraction"]["fields"]["total_amount"]["value"] == truth.fields["total_amount"]
+    assert [d["language"] for d in documents] == ["en", "de", "fr"]
+    assert [d["country"] for d in documents][1:] == ["DE", "BE"]  # the French one is from Namur

@@ -169,10 +169,14 @@ class DocumentOut(WireModel):
     set_reference_number: str | None
     error: FileErrorOut | None
     type_confidence: float | None = None
+    type_scores: dict[str, float] = Field(
+        default_factory=dict, description="confidence for each document type the classifier knows"
+    )
     type_mismatch: str | None = Field(
         None, description="set when the upload's type hint disagrees with the content"
     )
     language: str | None = None
+    country: str | None = Field(None, description="ISO 3166 alpha-2 the document is from, when evident")
     extraction: ExtractionOut | None = None
     validation: list[CheckOut] = Field(default_factory=list)
     versions: dict[str, Any] = Field(default_factory=dict)

@@ -106,8 +106,10 @@ def _result_fields(result: dict[str, Any]) -> dict[str, Any]:
     """The stored pipeline result as the document's wire fields (unknown keys are not exposed)."""
     return {
         "type_confidence": result.get("typeConfidence"),
+        "type_scores": result.get("typeScores") or {},
         "type_mismatch": result.get("typeMismatch"),
         "language": result.get("language"),
+        "country": result.get("country"),
         "extraction": result.get("extraction"),
         "validation": result.get("validation") or [],
         "versions": result.get("versions") or {},
