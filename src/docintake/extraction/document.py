@@ -29,6 +29,13 @@ from docintake.extraction.taxlines import extract_tax_lines
 from docintake.extraction.validate import apply_checks, validate
 from docintake.pipeline.model import PageText
 
+# Words that announce a bank account, on the line or the one above: "IBAN", or the payment
+# sentence of a letter ("Bankverbindung:", "bank details", "coordonnées bancaires").
+_BANK_LABEL = re.compile(
+    r"\b(iban|bankverbindung|kontoverbindung|bank ?details|bank account|coordonnees bancaires|rib|"
+    r"datos bancarios|coordinate bancarie|bankgegevens|rekeningnummer|dados bancarios|nib)\b"
+)
+
 TERMS_LABEL = re.compile(
     r"(payment terms|terms of payment|terms|zahlungsbedingungen|zahlungsziel|condiciones de pago|"
     r"forma de pago|conditions de paiement|conditions de reglement|termini di pagamento|"
@@ -75,8 +82,10 @@ def _ids(view: DocumentView, fields: dict[str, Field]) -> None:
         for start, end, compact, _country in ident.find_tax_ids(line.text, labelled=labelled):
             tax_ids.append((line, start, end, compact))
         if "supplier_iban" not in fields:
-            printed = f"{view.left_text[line.index]} {line.text}".upper()
-            iban_label = "IBAN" in printed or (above is not None and "IBAN" in view.lines[above].text.upper())
+            printed = fold(f"{view.left_text[line.index]} {line.text}")
+            iban_label = bool(_BANK_LABEL.search(printed)) or (
+                above is not None and bool(_BANK_LABEL.search(fold(view.lines[above].text)))
+            )
             for start, end, iban in ident.find_ibans(line.text, labelled=iban_label):
                 fields["supplier_iban"] = _line_field(line, start, end, iban, 0.95)
                 break
