@@ -73,7 +73,8 @@ def test_cash_rounding_still_adds_up_and_the_ranker_decides_between_the_totals()
 
 
 def test_a_vat_summary_table_confirms_base_and_tax() -> None:
-    # "VAT 21.00 522.31 109.69 632.00 EUR": one row, so only the tax line confirms it.
+    # "VAT 21.00 522.31 109.69 632.00 EUR": the tax line confirms base and tax, and then its gross
+    # adds up on the row.
     tax_lines = [TaxLine(rate="21", base_amount="522.31", tax_amount="109.69")]
     ranked = {
         "subtotal_amount": [_row("21.00", 0.4, 0), _row("522.31", 0.3, 0)],
@@ -81,7 +82,7 @@ def test_a_vat_summary_table_confirms_base_and_tax() -> None:
         "total_amount": [_row("632.00", 0.8, 0)],
     }
     decision = _decide(ranked, {"subtotal_amount": 0, "tax_amount": 0, "total_amount": 0}, tax_lines)
-    assert decision == {"subtotal_amount": 1, "tax_amount": 1}
+    assert decision == {"subtotal_amount": 1, "tax_amount": 1, "total_amount": 0}
 
 
 def test_line_items_summing_to_a_value_confirm_it_as_subtotal() -> None:
@@ -102,3 +103,34 @@ def test_one_amount_is_never_both_tax_and_total() -> None:
     }
     decision = _decide(ranked, {"subtotal_amount": 0, "tax_amount": 0, "total_amount": 0})
     assert decision == {"subtotal_amount": 0, "tax_amount": 1, "total_amount": 0}
+
+
+def test_a_vat_summarys_totals_row_adds_up_on_one_row() -> None:
+    # "VAT 6.00 16.98 1.02 / VAT 21.00 1136.36 238.64 / 1153.34 239.66 1393.00 EUR": the last row
+    # is the summary's sum, so its net + tax = gross counts although printed on one row.
+    tax_lines = [
+        TaxLine(rate="6", base_amount="16.98", tax_amount="1.02"),
+        TaxLine(rate="21", base_amount="1136.36", tax_amount="238.64"),
+    ]
+    ranked = {
+        "subtotal_amount": [_row("21.00", 0.3, 0), _row("1153.34", 0.2, 3)],
+        "tax_amount": [_row("1375.00", 0.3, 2), _row("239.66", 0.2, 3)],
+        "total_amount": [_row("1375.00", 0.3, 2), _row("1393.00", 0.25, 3)],
+    }
+    decision = _decide(ranked, {"subtotal_amount": 0, "tax_amount": 0, "total_amount": None}, tax_lines)
+    assert decision == {"subtotal_amount": 1, "tax_amount": 1, "total_amount": 1}
+
+
+def test_a_value_ranked_low_is_still_considered_when_it_is_the_tax_lines_sum() -> None:
+    tax_lines = [
+        TaxLine(rate="7", base_amount="100.00", tax_amount="7.00"),
+        TaxLine(rate="19", base_amount="200.00", tax_amount="38.00"),
+    ]
+    noise = [_row(f"{n}.50", 0.1 - n / 100, 5 + n) for n in range(1, 8)]  # five and more ahead of it
+    ranked = {
+        "subtotal_amount": [_row("300.00", 0.6, 0)],
+        "tax_amount": [*noise, _row("45.00", 0.02, 1)],
+        "total_amount": [_row("345.00", 0.9, 2)],
+    }
+    decision = _decide(ranked, {"subtotal_amount": 0, "tax_amount": None, "total_amount": 0}, tax_lines)
+    assert decision["tax_amount"] == len(noise)

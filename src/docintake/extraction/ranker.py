@@ -26,8 +26,8 @@ import numpy as np
 from docintake.extraction.candidates import FIELD_KIND, Candidate
 from docintake.extraction.candidates import matrix as rows_of
 from docintake.extraction.model import LineItem, TaxLine
+from docintake.extraction.totals import DEEP, Value, confirmed_score, reconcile_totals
 from docintake.extraction.totals import FIELDS as TOTAL_FIELDS
-from docintake.extraction.totals import Value, confirmed_score, reconcile_totals
 
 MODEL_PATH = Path(__file__).parent / "models" / "fields.json.gz"
 MODEL_VERSION = "fields-2026.11.22.2"
@@ -103,7 +103,7 @@ class FieldRanker:
                 matrix = matrices.get(key)
                 if matrix is None:
                     matrix = matrices[key] = self.matrix(field, items)
-            best[field] = _by_value(items, self.score(field, items, matrix))[:5]
+            best[field] = _by_value(items, self.score(field, items, matrix))[:DEEP]
         chosen = {
             field: ranked[0] for field, ranked in best.items() if ranked and ranked[0].score >= MIN_SCORE
         }

@@ -30,7 +30,8 @@ from docintake.extraction.model import LineItem, TaxLine
 from docintake.extraction.validate import decimal_of
 
 FIELDS = ("subtotal_amount", "tax_amount", "total_amount")
-TOP = 5  # values per field considered; the rest score too low to matter
+TOP = 5  # values per field considered; the rest score too low to matter...
+DEEP = 20  # ...unless a value further down equals a column sum: that evidence can outweigh rank
 FLOOR = 0.005  # the least probability a value (or "not printed") is given
 SUM_RATIO = 10.0  # subtotal + tax = total across rows by chance is rare (5-20 scored the same)
 TABLE_RATIO = 8.0  # the value equals the sum of the tax lines' (or line items') column
@@ -67,18 +68,21 @@ class Decision:
     chosen: dict[str, int]
 
 
-def _options(values: Sequence[Value]) -> list[_Option]:
+def _options(values: Sequence[Value], sums: set[Decimal]) -> list[_Option]:
     options = []
-    for index, value in enumerate(values[:TOP]):
+    for index, value in enumerate(values[:DEEP]):
         number = decimal_of(value.amount)
-        if number is not None:
+        if number is not None and (index < TOP or _matches(number, sums)):
             options.append(_Option(number, max(value.score, FLOOR), index, value))
     absent = max(FLOOR, 1.0 - sum(option.probability for option in options))
     return [_Option(None, absent, None, None), *options]
 
 
-def _column_sums(tax_lines: Sequence[TaxLine], items: Sequence[LineItem]) -> dict[str, set[Decimal]]:
-    """Sums printed elsewhere on the page that a field may equal."""
+def _column_sums(
+    tax_lines: Sequence[TaxLine], items: Sequence[LineItem]
+) -> tuple[dict[str, set[Decimal]], dict[str, set[Decimal]]]:
+    """Sums printed elsewhere on the page that a field may equal: all of them, and those of the
+    tax lines alone."""
     sums: dict[str, set[Decimal]] = {name: set() for name in FIELDS}
 
     def add(name: str, values: Sequence[str | None]) -> None:
@@ -89,9 +93,12 @@ def _column_sums(tax_lines: Sequence[TaxLine], items: Sequence[LineItem]) -> dic
     if tax_lines:
         add("tax_amount", [line.tax_amount for line in tax_lines])
         add("subtotal_amount", [line.base_amount for line in tax_lines])
+    positive = {name: {v for v in values if v > 0} for name, values in sums.items()}
+    taxed = {name: set(values) for name, values in positive.items()}
     if len(items) >= 2:  # not the total: receipts print item amounts with and without tax
         add("subtotal_amount", [item.amount for item in items])
-    return {name: {v for v in values if v > 0} for name, values in sums.items()}
+        positive["subtotal_amount"] |= {v for v in sums["subtotal_amount"] if v > 0}
+    return positive, taxed
 
 
 def _same_row(a: Value, b: Value) -> bool:
@@ -99,12 +106,16 @@ def _same_row(a: Value, b: Value) -> bool:
     return a.page == b.page and overlap > 0.5 * min(a.bottom - a.top, b.bottom - b.top)
 
 
-def _adds_up(combo: Sequence[_Option]) -> bool:
+def _adds_up(combo: Sequence[_Option], summary_row: bool = False) -> bool:
+    """subtotal + tax = total, printed on different rows; or on one row (``summary_row``) when
+    that row is a VAT summary's totals row: its net and tax are the sums of the tax lines above."""
     subtotal, tax, total = (option.number for option in combo)
     if subtotal is None or tax is None or total is None or min(subtotal, tax, total) <= 0:
         return False
     if tax >= total or subtotal >= total or abs(subtotal + tax - total) > ROUNDING:
         return False
+    if summary_row:
+        return True
     wheres = [option.where for option in combo if option.where is not None]
     return not any(_same_row(a, b) for a, b in itertools.combinations(wheres, 2))
 
@@ -128,8 +139,8 @@ def reconcile_totals(
 ) -> Decision:
     """The fields of subtotal, tax and total that an identity confirms with a better joint
     probability than the ranker's own choice (``chosen``: index per field, None for none)."""
-    sums = _column_sums(tax_lines, items)
-    options = {name: _options(ranked.get(name, ())) for name in FIELDS}
+    sums, taxed = _column_sums(tax_lines, items)
+    options = {name: _options(ranked.get(name, ()), sums[name]) for name in FIELDS}
 
     def own(name: str) -> _Option:
         index = chosen.get(name)
@@ -145,7 +156,10 @@ def reconcile_totals(
             continue
         score = joint(combo)
         confirmed: set[str] = set()
-        if _adds_up(combo):
+        summary_row = _matches(combo[0].number, taxed["subtotal_amount"]) and _matches(
+            combo[1].number, taxed["tax_amount"]
+        )
+        if _adds_up(combo, summary_row):
             score += math.log(SUM_RATIO)
             confirmed.update(FIELDS)
         for name, option in zip(FIELDS, combo, strict=True):
