@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -37,6 +37,41 @@ class Settings(BaseSettings):
     blob_url: str = Field(
         default="",
         description="Where file bytes live; empty means the local directory DATA_DIR/blobs.",
+    )
+    blob_s3_endpoint_url: str = Field(
+        default="",
+        description="Endpoint of the S3-compatible store of an s3:// BLOB_URL (e.g. http://seaweedfs:8333); "
+        "empty means AWS S3.",
+    )
+    blob_s3_region: str = Field(default="us-east-1", description="Region of the s3:// blob store.")
+    blob_s3_access_key_id: str = Field(
+        default="", description="Access key id for the s3:// blob store; empty means boto3's own chain."
+    )
+    blob_s3_secret_access_key: SecretStr = Field(
+        default=SecretStr(""), description="Secret key for the s3:// blob store (never logged)."
+    )
+    blob_s3_part_mb: int = Field(
+        default=16, description="Files larger than this go to S3 as a multipart upload of parts this size."
+    )
+    queue_name: str = Field(
+        default="docintake",
+        description="Name of the task queue (its Redis key prefix): deployments sharing one Redis need "
+        "different names.",
+    )
+    max_queue_depth: int = Field(
+        default=10000,
+        description="Intake answers 503 with Retry-After while more tasks than this wait; 0 means no limit.",
+    )
+    database_pool_size: int = Field(
+        default=5, description="Database connections each process keeps open (PostgreSQL)."
+    )
+    database_max_overflow: int = Field(
+        default=5, description="Extra database connections a process may open at peaks (PostgreSQL)."
+    )
+    metrics_dir: str = Field(
+        default="",
+        description="Directory where API and worker processes of one machine share their Prometheus "
+        "samples; empty means DATA_DIR/metrics.",
     )
     url_allowlist: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=list,
@@ -128,6 +163,10 @@ class Settings(BaseSettings):
         return self.blob_url or f"file://{self.data_dir.resolve() / 'blobs'}"
 
     @property
+    def resolved_metrics_dir(self) -> Path:
+        return Path(self.metrics_dir) if self.metrics_dir else self.data_dir.resolve() / "metrics"
+
+    @property
     def tmp_dir(self) -> Path:
         """Spool directory for uploads in flight; on the data volume so a finished spool is a rename."""
         return self.data_dir.resolve() / "tmp"
@@ -145,6 +184,8 @@ def settings_markdown() -> str:
         default = field.get_default(call_default_factory=True)
         if isinstance(default, list):
             default = ",".join(str(item) for item in default)
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
         lines.append(f"| `DOCINTAKE_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(lines)
