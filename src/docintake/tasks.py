@@ -1,8 +1,10 @@
 """Background work: the TaskQueue contract and its Huey implementation.
 
-The queue is picked by the scheme of ``DOCINTAKE_QUEUE_URL`` through ``QUEUE_BACKENDS`` (SQLite by
-default; the scale-out work adds Redis). Tasks carry ids only, never bytes: the database is the
-source of truth and a task that runs twice finds the file already final and does nothing.
+The queue is picked by the scheme of ``DOCINTAKE_QUEUE_URL`` through ``QUEUE_BACKENDS``: a SQLite
+file by default (one machine), Redis to scale out (any number of `docintake worker` processes on
+any machine pop from one sorted set, high priority first). Tasks carry ids only, never bytes: the
+database is the source of truth and a task that runs twice finds the file already claimed or
+final and does nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
-from huey import Huey, SqliteHuey, crontab
+from huey import Huey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer, Scheduler
 from huey.exceptions import TaskTimeout
 
@@ -31,6 +33,7 @@ from docintake.storage import spool
 
 if TYPE_CHECKING:
     from docintake.services.container import Container
+    from docintake.services.processing import RetryLater
 
 log = logging.getLogger(__name__)
 PRIORITY_HIGH = 10
@@ -61,14 +64,42 @@ class TaskQueue(Protocol):
     def depth(self) -> int: ...
 
 
-def _sqlite_huey(url: str, immediate: bool) -> Huey:
-    path = Path(urlparse(url).path)
+REDIS_CONNECT_TIMEOUT = 5.0
+REDIS_SOCKET_TIMEOUT = 10.0  # longer than Huey's 1 s blocking pop
+REDIS_HEALTH_CHECK_SECONDS = 30
+
+
+def _sqlite_huey(settings: Settings, immediate: bool) -> Huey:
+    # The name is stored with each queued row: the default ("docintake") keeps existing queues readable.
+    path = Path(urlparse(settings.resolved_queue_url).path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name="docintake", filename=str(path), immediate=immediate, results=False, utc=True)
+    return SqliteHuey(
+        name=settings.queue_name, filename=str(path), immediate=immediate, results=False, utc=True
+    )
 
 
-# Scheme of DOCINTAKE_QUEUE_URL -> Huey factory(url, immediate).
-QUEUE_BACKENDS: dict[str, Callable[[str, bool], Huey]] = {"sqlite": _sqlite_huey}
+def _redis_huey(settings: Settings, immediate: bool) -> Huey:
+    """Timeouts so a Redis that vanishes makes enqueue fail fast (503) instead of hanging a
+    request; the health check replaces connections a failover left half-open."""
+    from redis import ConnectionPool
+
+    pool = ConnectionPool.from_url(
+        settings.resolved_queue_url,
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        socket_timeout=REDIS_SOCKET_TIMEOUT,
+        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+    )
+    return PriorityRedisHuey(
+        name=settings.queue_name, connection_pool=pool, immediate=immediate, results=False, utc=True
+    )
+
+
+# Scheme of DOCINTAKE_QUEUE_URL -> Huey factory(settings, immediate).
+QUEUE_BACKENDS: dict[str, Callable[[Settings, bool], Huey]] = {
+    "sqlite": _sqlite_huey,
+    "redis": _redis_huey,
+    "rediss": _redis_huey,
+}
 
 
 def _die_with_parent() -> None:
@@ -111,12 +142,12 @@ class HueyQueue:
         except KeyError:
             raise DocintakeError(f"unsupported queue URL scheme {scheme!r}") from None
         self.settings = settings
-        self.huey = factory(settings.resolved_queue_url, immediate)
+        self.huey = factory(settings, immediate)
         self._container: Container | None = None
         self._container_pid = 0
-        self._process = self.huey.task(name="process_file", timeout=settings.task_timeout_seconds)(
-            self._run_process_file
-        )
+        self._process = self.huey.task(
+            name="process_file", timeout=settings.task_timeout_seconds, context=True
+        )(self._run_process_file)
         self._isolated = False
         self.huey.on_startup(name="isolate_worker")(self._isolate_worker)
         self.huey.on_startup(name="preload_pipeline")(_preload_pipeline)
@@ -126,7 +157,8 @@ class HueyQueue:
         self._container, self._container_pid = container, os.getpid()
 
     def _worker_container(self) -> Container:
-        # Forked worker processes must not reuse the parent's database connections.
+        # A forked worker process builds its own: the parent's database pools are already dropped
+        # (storage/database.py), and blob store clients are not safe to share across fork either.
         if self._container is None or self._container_pid != os.getpid():
             from docintake.services.container import Container
 
@@ -171,13 +203,19 @@ class HueyQueue:
         timer.start()
         return timer
 
-    def _run_process_file(self, file_id: str) -> None:
+    def _run_process_file(
+        self, file_id: str, claimed: int | None = None, run: int = 0, task: Any = None
+    ) -> None:
+        """``run`` counts this file's transient retries; ``claimed`` is the claim the previous run
+        could not hand back (see ``processing.process_file``)."""
         from docintake.services import processing
 
         container = self._worker_container()
         watchdog = self._start_watchdog(container, file_id)
         try:
-            processing.process_file(container, file_id)
+            retry = processing.process_file(container, file_id, claimed=claimed)
+            if retry is not None:
+                self._retry(container, file_id, retry, run + 1, getattr(task, "priority", None))
         except TaskTimeout:
             processing.fail_file(
                 container,
@@ -192,6 +230,25 @@ class HueyQueue:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+
+    def _retry(
+        self, container: Container, file_id: str, retry: RetryLater, runs: int, priority: int | None
+    ) -> None:
+        """Queue the file again after an exponential backoff, a bounded number of times. This only
+        needs the queue: the database may be what is down, so nothing here depends on writing it
+        (a retry that cannot be queued either is left to the stale-file sweep)."""
+        from docintake.services import processing
+
+        if runs >= processing.TRANSIENT_ATTEMPTS:
+            processing.give_up(container, file_id, retry.error, runs)
+            return
+        delay = processing.retry_delay(runs)
+        log.warning("file %s: %s; retry %d in %.0f s", file_id, retry.error.message, runs, delay)
+        # Immediate (inline) mode has no scheduler to wait for: it retries at once.
+        delay_or_none = None if self.huey.immediate else delay
+        self.huey.enqueue(
+            self._process.s(file_id, claimed=retry.claimed, run=runs, priority=priority, delay=delay_or_none)
+        )
 
     def _run_recover_stale(self) -> None:
         from docintake.services import processing

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from docintake import __version__
+from docintake import __version__, metrics
 from docintake.api import problems
 from docintake.api.middleware import AuthMiddleware, IdempotencyMiddleware, RequestContextMiddleware
 from docintake.api.problems import PROBLEM_JSON
 from docintake.api.routes import auth, documents, health, imports, ingest
+from docintake.api.routes import metrics as metrics_route
 from docintake.schemas import Problem
 from docintake.services.container import Container
 from docintake.settings import Settings, get_settings
@@ -28,8 +29,18 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     container = container or Container.from_settings(settings)
     app = FastAPI(title="docintake", version=__version__, description=DESCRIPTION)
     app.state.container = container
+    # Samples this process records (inline tasks, refused intake) join the workers' in the directory.
+    metrics.use_directory(settings.resolved_metrics_dir)
     problems.install(app)
-    for router in (ingest.router, imports.router, documents.router, auth.router, health.router):
+    routers = (
+        ingest.router,
+        imports.router,
+        documents.router,
+        auth.router,
+        health.router,
+        metrics_route.router,
+    )
+    for router in routers:
         app.include_router(router)
     # Added innermost first: requests pass RequestContext -> Auth -> Idempotency -> routes.
     app.add_middleware(IdempotencyMiddleware, container=container)

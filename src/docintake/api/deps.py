@@ -36,7 +36,11 @@ def get_resources(container: Annotated[Container, Depends(get_container)]) -> Re
 
 
 def get_intake(container: Annotated[Container, Depends(get_container)]) -> IntakeService:
-    return IntakeService(container)
+    """The intake service, once the queue has room: a full queue refuses the request before its
+    body is read, so a big upload is not spooled only to be thrown away."""
+    intake = IntakeService(container)
+    intake.check_capacity()
+    return intake
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]

@@ -4,6 +4,9 @@ A stage is a callable that reads and extends a ``PipelineContext``. When a stage
 records a categorised ``StageError`` and decides: a *required* stage (one later stages cannot do
 without, like reading the pages) ends the run as failed; an optional one is skipped so the
 document keeps what earlier stages produced (a partial result beats no result).
+
+Every stage's duration and the whole run's time are also recorded as metrics, here, because this is
+the process that does the work (a worker process; the API only reads them back).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Protocol
 
 from huey.exceptions import TaskTimeout
 
+from docintake import metrics
 from docintake.errors import DocintakeError
 from docintake.pipeline.model import PageText
 
@@ -77,7 +81,16 @@ class PipelineOutcome:
 
 
 def run_pipeline(stages: Sequence[Stage], ctx: PipelineContext) -> PipelineOutcome:
-    fatal: StageError | None = None
+    run_started = time.perf_counter()
+    try:
+        fatal = _run_stages(stages, ctx)
+    finally:
+        metrics.add_busy_time(ctx.processing_pref, time.perf_counter() - run_started)
+    return PipelineOutcome(ctx.page_count, ctx.documents, ctx.errors, ctx.timings, fatal, ctx.pages)
+
+
+def _run_stages(stages: Sequence[Stage], ctx: PipelineContext) -> StageError | None:
+    """Run the stages in order; the first failed required stage ends the run and is returned."""
     for stage in stages:
         started = time.perf_counter()
         try:
@@ -88,15 +101,15 @@ def run_pipeline(stages: Sequence[Stage], ctx: PipelineContext) -> PipelineOutco
             error = StageError(stage.name, exc.code, exc.message)
             ctx.errors.append(error)
             if stage.required:
-                fatal = error
-                break
+                return error
         except Exception as exc:  # a bug or a library choking on hostile input: record, never crash
             log.exception("stage %s failed on %s", stage.name, ctx.filename)
             error = StageError(stage.name, "internal_error", f"{type(exc).__name__}: {exc}")
             ctx.errors.append(error)
             if stage.required:
-                fatal = error
-                break
+                return error
         finally:
-            ctx.timings[stage.name] = round((time.perf_counter() - started) * 1000, 2)
-    return PipelineOutcome(ctx.page_count, ctx.documents, ctx.errors, ctx.timings, fatal, ctx.pages)
+            elapsed = time.perf_counter() - started
+            ctx.timings[stage.name] = round(elapsed * 1000, 2)
+            metrics.observe_stage(stage.name, ctx.processing_pref, elapsed)
+    return None

@@ -23,8 +23,12 @@ class Container:
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         container = cls(
             settings=settings,
-            db=Database(settings.resolved_database_url),
-            blobs=create_blob_store(settings.resolved_blob_url),
+            db=Database(
+                settings.resolved_database_url,
+                pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
+            ),
+            blobs=create_blob_store(settings.resolved_blob_url, settings),
             queue=queue or create_queue(settings),
         )
         container.queue.bind(container)

@@ -5,6 +5,9 @@ Two phases, for "nothing lost" without a long lock:
    children, all within the request's unpack budget;
 2. *record* (one short transaction): write the rows; tasks are queued only after the commit, so a
    worker never sees an id that does not exist yet. Every refusal is a row with a reason.
+
+Before either phase, backpressure: while more tasks wait than ``DOCINTAKE_MAX_QUEUE_DEPTH``, intake
+answers 503 with Retry-After instead of storing work the workers cannot reach in time.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from docintake import metrics
 from docintake.clock import utcnow
 from docintake.domain import DocumentStatus, FileSource, FileStatus
 from docintake.errors import (
@@ -38,6 +42,9 @@ from docintake.storage.models import Document, DocumentSet, File, Import
 
 log = logging.getLogger(__name__)
 REFUSED = Sniffed("unsupported", None, "refused before its content was examined")
+# How long a client refused for a full queue should wait: about what a few workers need to take
+# a few hundred files off the queue; long enough that retries do not add to the load.
+QUEUE_FULL_RETRY_AFTER_SECONDS = 30
 
 
 @dataclass
@@ -87,6 +94,7 @@ class IntakeService:
     ) -> IntakeOutcome:
         """Record ``items`` as one import; raise (creating nothing) when not one of them is acceptable."""
         try:
+            self.check_capacity()
             if not items:
                 raise ValidationFailed("send at least one file or URL")
             budget = self.new_budget()
@@ -103,6 +111,28 @@ class IntakeService:
                 item.discard()
         self.enqueue(outcome.to_queue, priority=options.priority)
         return outcome
+
+    def check_capacity(self) -> None:
+        """Refuse new work while the queue is over its configured depth, before any byte is stored.
+
+        A queue that cannot tell its depth does not refuse: intake already survives a queue outage
+        (rows stay `queued` for the recovery sweep), and refusing everything would be worse."""
+        limit = self.c.settings.max_queue_depth
+        if limit <= 0:
+            return
+        try:
+            depth = self.c.queue.depth()
+        except Exception as exc:
+            log.warning("could not read the queue depth (%s); accepting the request", type(exc).__name__)
+            return
+        if depth > limit:
+            metrics.count_refusal("queue_full")
+            raise ServiceUnavailable(
+                f"the processing queue holds {depth} waiting tasks, more than its limit of {limit}; "
+                f"retry in {QUEUE_FULL_RETRY_AFTER_SECONDS} seconds",
+                code="queue_full",
+                headers={"Retry-After": str(QUEUE_FULL_RETRY_AFTER_SECONDS)},
+            )
 
     def enqueue(self, file_ids: list[str], *, priority: bool) -> None:
         """Queue recorded files. A queue outage loses nothing: the rows are committed `queued` and the

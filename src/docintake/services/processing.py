@@ -2,20 +2,29 @@
 
 Safe to run twice (at-least-once queues): a file already final is left alone, documents are
 upserted by (file, index), and a file cancelled while it was being processed stays cancelled.
+
+Failures are of two kinds. Permanent ones (a corrupt file, a URL answering 404) fail the file at
+once with their code. Transient ones (the database, the blob store or a remote server down) are
+handed back to the task queue as a ``RetryLater``, which runs the file again after a backoff a few
+times before failing it: the database may be what is down, so a retry never depends on having
+written anything.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from docintake.clock import utcnow
 from docintake.domain import DocumentStatus, FileSource, FileStatus
-from docintake.errors import DocintakeError, FileRejected
+from docintake.errors import DocintakeError, FileRejected, StorageUnavailable
 from docintake.intake.incoming import IncomingFile, clean_filename
 from docintake.intake.urls import fetch_url
 from docintake.pipeline.model import PageText
@@ -37,8 +46,35 @@ def fail_file(
 
 
 PENDING = (FileStatus.queued.value, FileStatus.processing.value)
-TRANSIENT_ATTEMPTS = 3
-RETRY_BASE_SECONDS = 30
+TRANSIENT_ATTEMPTS = 3  # runs in all, the first included
+RETRY_BASE_SECONDS = 30.0
+RETRY_GROWTH = 4  # 30 s, then 2 min: long enough for a restart or a failover
+# Errors meaning "the database did not answer", not "the statement is wrong".
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """A run stopped by a transient failure. ``claimed`` is the file's ``attempts`` count of this
+    run's claim when it could not hand the file back to `queued` (the database was down): the
+    next run may then take it over from `processing` (see ``_claim``)."""
+
+    error: DocintakeError
+    claimed: int | None = None
+
+
+def retry_delay(runs: int) -> float:
+    """Seconds before run number ``runs + 1`` (exponential backoff)."""
+    return float(RETRY_BASE_SECONDS * RETRY_GROWTH ** (runs - 1))
+
+
+def transient_error(exc: BaseException) -> DocintakeError | None:
+    """The user-facing error of a failure worth retrying, or None for one that is not."""
+    if isinstance(exc, DocintakeError):
+        return exc if exc.retryable else None
+    if isinstance(exc, DATABASE_DOWN) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return StorageUnavailable("the database is unavailable", code="database_unavailable")
+    return None
 
 
 def _finish(
@@ -76,19 +112,24 @@ def _finish(
     return True
 
 
-def _claim(c: Container, file_id: str) -> dict[str, Any] | None:
+def _claim(c: Container, file_id: str, claimed: int | None = None) -> dict[str, Any] | None:
     """Move the file from queued to processing, atomically; None when another run owns it or it is final.
 
     The conditional UPDATE is what makes a duplicated task harmless: of two workers handed the same
-    file, exactly one sees its update match a row.
+    file, exactly one sees its update match a row. A retry whose previous run could not hand the
+    file back (``claimed``) takes it over from `processing` only if nobody claimed it since: every
+    claim increments ``attempts``, so a stale ``claimed`` matches nothing.
     """
+    mine = File.status == FileStatus.queued.value
+    if claimed is not None:
+        mine = or_(mine, and_(File.status == FileStatus.processing.value, File.attempts == claimed))
     with c.db.session() as session:
-        claimed = session.execute(
+        moved = session.execute(
             update(File)
-            .where(File.id == file_id, File.status == FileStatus.queued.value)
+            .where(File.id == file_id, mine)
             .values(status=FileStatus.processing.value, attempts=File.attempts + 1, updated_at=utcnow())
         )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
             return None
         row = session.get(File, file_id)
         assert row is not None
@@ -139,23 +180,35 @@ def recover_stale(c: Container, lease_seconds: int, max_attempts: int = 3) -> li
     return [file_id for file_id, _ in requeue]
 
 
-def process_file(c: Container, file_id: str) -> None:
-    claim = _claim(c, file_id)
-    if claim is None:
-        return
+def process_file(c: Container, file_id: str, *, claimed: int | None = None) -> RetryLater | None:
+    """Process one queued file; a ``RetryLater`` asks the caller (the task queue) to run it again."""
+    claim: dict[str, Any] | None = None
+    try:
+        claim = _claim(c, file_id, claimed)
+        if claim is not None:
+            _run(c, file_id, claim)
+    except Exception as exc:
+        error = transient_error(exc)
+        if error is None:
+            raise
+        log.warning("file %s: transient failure: %s (%s)", file_id, error.message, type(exc).__name__)
+        return _release(c, file_id, claim["attempts"] if claim else None, error)
+    return None
+
+
+def _run(c: Container, file_id: str, claim: dict[str, Any]) -> None:
     if claim["source"] == FileSource.url.value and claim["blob_key"] is None:
-        attempts = int(claim["attempts"])
         try:
-            claim = _download(c, file_id, claim["url"])
+            downloaded = _download(c, file_id, claim["url"])
         except DocintakeError as exc:
             if exc.retryable:
-                _retry_later(c, file_id, attempts, exc)
-                return
+                raise
             status = FileStatus.rejected if isinstance(exc, FileRejected) else FileStatus.failed
             fail_file(c, file_id, exc.code, exc.message, status=status)
             return
-        if claim is None:  # a zip (unpacked into children) or refused content: nothing to run
+        if downloaded is None:  # a zip (unpacked into children) or refused content: nothing to run
             return
+        claim = {**claim, **downloaded}
     with c.blobs.local_path(claim["blob_key"]) as path:
         ctx = PipelineContext(
             path=path,
@@ -169,23 +222,45 @@ def process_file(c: Container, file_id: str) -> None:
     _record(c, file_id, outcome)
 
 
-def _retry_later(c: Container, file_id: str, attempts: int, exc: DocintakeError) -> None:
-    """A server that is down or slow now may answer later: back off and try again, a few times."""
-    if attempts >= TRANSIENT_ATTEMPTS:
-        fail_file(c, file_id, exc.code, f"{exc.message} (gave up after {attempts} attempts)")
-        return
-    with c.db.session() as session:
-        moved = session.execute(
-            update(File)
-            .where(File.id == file_id, File.status == FileStatus.processing.value)
-            .values(status=FileStatus.queued.value, error_code=exc.code, error_message=exc.message)
-        )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
-            return
-        priority = bool(session.scalar(select(Import.priority).join(File).where(File.id == file_id)))
-    delay = RETRY_BASE_SECONDS * 4 ** (attempts - 1)
-    log.info("file %s: %s; retrying in %d s", file_id, exc.message, delay)
-    c.queue.enqueue_file(file_id, priority=priority, delay=delay)
+def _release(c: Container, file_id: str, claimed: int | None, error: DocintakeError) -> RetryLater | None:
+    """Hand the file back to `queued` (with the error, for whoever looks meanwhile) so that any run
+    may take it; when the database refuses even that, the retry carries the claim instead."""
+    if claimed is None:
+        return RetryLater(error)
+    try:
+        with c.db.session() as session:
+            moved = session.execute(
+                update(File)
+                .where(
+                    File.id == file_id,
+                    File.status == FileStatus.processing.value,
+                    File.attempts == claimed,
+                )
+                .values(
+                    status=FileStatus.queued.value,
+                    error_code=error.code,
+                    error_message=error.message,
+                    updated_at=utcnow(),
+                )
+            )
+    except Exception as exc:
+        if transient_error(exc) is None:
+            raise
+        return RetryLater(error, claimed)
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return None  # cancelled, or re-queued by the sweep meanwhile: that run is the retry
+    return RetryLater(error)
+
+
+def give_up(c: Container, file_id: str, error: DocintakeError, runs: int) -> None:
+    """Fail a file whose transient failure outlasted the retries; if the database is still down,
+    the stale-file sweep finds the file later."""
+    try:
+        fail_file(c, file_id, error.code, f"{error.message} (gave up after {runs} attempts)")
+    except Exception as exc:
+        if transient_error(exc) is None:
+            raise
+        log.error("file %s: could not record giving up (%s): left to the sweep", file_id, exc)
 
 
 def _download(c: Container, file_id: str, url: str) -> dict[str, Any] | None:

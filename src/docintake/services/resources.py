@@ -3,13 +3,11 @@ another environment's id is indistinguishable from an id that never existed (404
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -17,17 +15,14 @@ from sqlalchemy.orm import Session
 from docintake.clock import utcnow
 from docintake.domain import BUILTIN_DOCUMENT_TYPES, DocumentStatus, FileStatus, ReviewStatus
 from docintake.errors import Conflict, NotFound, ValidationFailed
-from docintake.pipeline.pdftext import PDFIUM_LOCK
 from docintake.schemas import DocumentOut, DocumentTypeIn, DocumentTypeOut, FileOut, ImportOut, Page, SetOut
 from docintake.schemas.resources import DocumentOcrOut, ImportSummary, OcrPage, OcrWord, UsageDay, UsageOut
 from docintake.services import views
 from docintake.services.auth import Principal
 from docintake.services.container import Container
+from docintake.services.pages import page_png
 from docintake.services.pagination import paginate
 from docintake.storage.models import Base, Document, DocumentSet, DocumentType, File, Import, PageTextRow
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 M = TypeVar("M", bound=Base)
 
@@ -182,9 +177,6 @@ class Resources:
             ]
             return DocumentOcrOut(document_id=document.id, pages=pages)
 
-    # One PDFium call at a time in this process: PDFium is not thread-safe, and page images are
-    # rendered in the API's threadpool.
-
     def document_page_png(self, principal: Principal, document_id: str, number: int, dpi: int = 150) -> bytes:
         """Page ``number`` (1-based within the document's page range) as a PNG image.
 
@@ -192,7 +184,8 @@ class Resources:
         image OCR reads) at ``dpi``; image pages are the file's frame, upright (EXIF applied),
         scaled down to at most the long side an A4 page has at ``dpi``. ``NotFound`` for another
         tenant's document or a page outside the document; ``Conflict`` when the file cannot be
-        read (failed or rejected, no stored content yet, or broken).
+        read (failed or rejected, no stored content yet, or broken). Rendered once, then served
+        from the blob store (``services.pages``).
         """
         with self.c.db.session() as session:
             document = _owned(session, Document, document_id, principal, "document")
@@ -211,51 +204,10 @@ class Resources:
         if number < 1 or (start is not None and end is not None and number > end - start + 1):
             raise missing
         file_page = (start or 1) + number - 1
-        with self.c.blobs.local_path(key) as path:
-            if media_type == "application/pdf":
-                image = self._render_pdf_page(path, file_page, dpi, password)
-            else:
-                image = self._image_frame(path, file_page, dpi)
-        if image is None:
+        png = page_png(self.c.blobs, key, media_type, file_page, dpi, password, self.c.settings.tmp_dir)
+        if png is None:
             raise missing
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=6)
-        return buffer.getvalue()
-
-    def _render_pdf_page(self, path: Path, number: int, dpi: int, password: str | None) -> Image.Image | None:
-        import pypdfium2 as pdfium
-
-        from docintake.pipeline.pdftext import render_page
-
-        with PDFIUM_LOCK:
-            try:
-                document = pdfium.PdfDocument(path, password=password)
-            except pdfium.PdfiumError as exc:
-                raise Conflict(f"the PDF cannot be read ({exc})") from None
-            try:
-                if number > len(document):
-                    return None
-                page = document[number - 1]
-                try:
-                    return render_page(page, dpi=dpi)
-                finally:
-                    page.close()
-            finally:
-                document.close()
-
-    @staticmethod
-    def _image_frame(path: Path, number: int, dpi: int) -> Image.Image | None:
-        from docintake.errors import ProcessingError
-        from docintake.pipeline.images import load_frames
-
-        max_side = round(11.7 * dpi)  # the long side of an A4 page (297 mm) at ``dpi``
-        try:
-            for index, frame in enumerate(load_frames(path, max_side=max_side), start=1):
-                if index == number:
-                    return frame
-        except ProcessingError as exc:
-            raise Conflict(exc.message) from None
-        return None
+        return png
 
     def get_set(self, principal: Principal, reference: str, limit: int, cursor: str | None) -> SetOut:
         with self.c.db.session() as session:
