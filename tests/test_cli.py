@@ -8,6 +8,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from docintake.api.app import create_app
 from docintake.cli import app as cli_app
 from docintake.settings import Settings, get_settings
 from tests.conftest import make_pdf
+from tests.s3_fixtures import s3_settings
+from tests.servers import S3Server
 
 KEY = re.compile(r"^dik_[0-9a-f]{8}_[0-9a-f]{64}$")
 
@@ -237,3 +240,14 @@ def test_console_script_prints_only_the_key(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert KEY.match(completed.stdout.rstrip("\n")), completed.stdout
     assert completed.stdout.count("\n") == 1
+
+
+def test_worker_stops_at_start_on_a_bucket_that_does_not_exist(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, s3_server: S3Server
+) -> None:
+    for name, value in s3_settings(s3_server, f"missing-{uuid.uuid4().hex[:8]}").items():
+        monkeypatch.setenv(f"DOCINTAKE_{name.upper()}", str(value))
+    result = run("worker", "--workers", "1")
+    assert result.exit_code == 1
+    assert "blob store is not usable" in result.stderr and "missing-" in result.stderr
+    assert s3_server.secret_key not in result.output

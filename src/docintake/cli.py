@@ -6,6 +6,7 @@ options given on the command line override them for that run.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -22,6 +23,7 @@ from docintake.settings import Settings, get_settings
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+log = logging.getLogger(__name__)
 app = typer.Typer(help="docintake: self-hosted document intake and extraction.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage API keys (server-to-server credentials).", no_args_is_help=True)
 users_app = typer.Typer(help="Manage web users.", no_args_is_help=True)
@@ -82,6 +84,21 @@ def _prepare_metrics(settings: Settings) -> None:
     metrics.start_process(settings.resolved_metrics_dir)
 
 
+def _check_blob_store(settings: Settings) -> None:
+    """Stop at start-up on a blob store that cannot work (no such bucket, refused credentials, an
+    unknown URL scheme), naming it; one that is only down now is a warning, as workers retry."""
+    from docintake.errors import DocintakeError
+    from docintake.storage.blobs import create_blob_store
+
+    try:
+        create_blob_store(settings.resolved_blob_url, settings).check()
+    except DocintakeError as exc:
+        if not exc.retryable:
+            typer.echo(f"docintake: the blob store is not usable: {exc.message}", err=True)
+            raise typer.Exit(1) from None
+        log.warning("the blob store does not answer yet (%s); starting anyway", exc.message)
+
+
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -103,6 +120,7 @@ def serve(
     settings = _settings(host=host, port=port, workers=workers, embedded_worker=embedded_worker)
     configure_logging(settings.log_level)
     _migrate(settings)
+    _check_blob_store(settings)
     _bootstrap(settings)
     _prepare_metrics(settings)
     # API worker processes and the worker child build their settings from the environment: make
@@ -139,6 +157,7 @@ def worker(workers: Annotated[int | None, typer.Option(help="Worker processes.")
     settings = _settings(workers=workers)
     configure_logging(settings.log_level)
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    _check_blob_store(settings)
     _prepare_metrics(settings)
     create_queue(settings).run_consumer(settings.workers)
 
