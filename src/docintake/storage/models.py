@@ -126,6 +126,9 @@ class Import(Base):
     priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set once, by the conditional update that sees the last file final: exactly one
+    # `import.completed` event per import, however many workers finish its files at once.
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class File(Base):
@@ -225,4 +228,93 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     content_type: Mapped[str | None] = mapped_column(String(100), default=None)
     body: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """Where an environment wants its events sent, and which ones."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = _id_column()
+    environment_id: Mapped[str] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[Any]] = mapped_column(default=list)  # event types; empty means all
+    description: Mapped[str] = mapped_column(String(500), default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookSecret(Base):
+    """A signing secret of an endpoint. Kept in clear because signing needs it (it is shown to the
+    user once and never logged); after a rotation the old one signs too until ``expires_at``."""
+
+    __tablename__ = "webhook_secrets"
+    id: Mapped[str] = _id_column()
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Event(Base):
+    """Something that happened to a resource, written in the same transaction as the change itself
+    (an outbox), with the resource as ``GET`` showed it then: a stable id for receivers to drop
+    repeats, and nothing lost if the process dies right after the commit."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_env", "environment_id", "id"),
+        Index("ix_events_import", "import_id", "id"),
+    )
+    id: Mapped[str] = _id_column()
+    environment_id: Mapped[str] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(40))
+    import_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    file_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    document_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event owed to one endpoint (a replay is a new delivery of the same event)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_endpoint", "endpoint_id", "id"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_order", "endpoint_id", "file_id", "status"),
+    )
+    id: Mapped[str] = _id_column()
+    environment_id: Mapped[str] = mapped_column(ForeignKey("environments.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    file_id: Mapped[str | None] = mapped_column(String(36), default=None)  # events of one file go in order
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, succeeded, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    replay_of: Mapped[str | None] = mapped_column(String(36), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WebhookAttempt(Base):
+    """One HTTP request of a delivery, for the delivery log."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[str] = _id_column()
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    latency_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    response_body: Mapped[str | None] = mapped_column(Text, default=None)  # the first 2 KB
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
