@@ -190,6 +190,8 @@ def _start_seaweedfs(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes
         "-filer",
         "-s3",
         f"-s3.port={ports['s3']}",
+        "-s3.port.iceberg=0",  # catalog servers on fixed ports (8181, 9101) that two runs would share
+        "-s3.port.lance=0",
         f"-s3.config={config}",
         "-master.volumeSizeLimitMB=32",
         "-volume.max=0",  # as many volumes as the disk holds (each bucket takes several)

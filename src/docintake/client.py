@@ -24,6 +24,12 @@ from pydantic import BaseModel
 
 from docintake.schemas import DocumentOut, FileOut, ImportOut, IngestResponse, Page, Problem
 from docintake.schemas.resources import ImportSummary
+from docintake.schemas.webhooks import (
+    WebhookDeliveryOut,
+    WebhookEndpointOut,
+    WebhookEndpointWithSecret,
+    WebhookTestOut,
+)
 
 M = TypeVar("M", bound=BaseModel)
 Upload = str | Path | tuple[str, bytes | IO[bytes]]
@@ -207,3 +213,73 @@ class DocintakeClient:
         self, *, limit: int = 50, cursor: str | None = None, **filters: str | None
     ) -> Page[DocumentOut]:
         return self._get(Page[DocumentOut], "/v1/documents", limit=limit, cursor=cursor, **filters)
+
+    # -- webhooks --------------------------------------------------------------------------------
+
+    def create_webhook(
+        self,
+        url: str,
+        *,
+        events: Sequence[str] = (),
+        description: str = "",
+        enabled: bool = True,
+        idempotency_key: str | None = None,
+    ) -> WebhookEndpointWithSecret:
+        """A webhook endpoint (``events`` empty: all); ``.secret`` is its signing secret, shown only here."""
+        body = {"url": url, "events": list(events), "description": description, "enabled": enabled}
+        response = self._request("POST", "/v1/webhooks", json=body, headers=self._headers(idempotency_key))
+        return WebhookEndpointWithSecret.model_validate(response.json())
+
+    def list_webhooks(self, *, limit: int = 50, cursor: str | None = None) -> Page[WebhookEndpointOut]:
+        return self._get(Page[WebhookEndpointOut], "/v1/webhooks", limit=limit, cursor=cursor)
+
+    def get_webhook(self, webhook_id: str) -> WebhookEndpointOut:
+        return self._get(WebhookEndpointOut, f"/v1/webhooks/{webhook_id}")
+
+    def update_webhook(
+        self,
+        webhook_id: str,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> WebhookEndpointOut:
+        """Change the fields given (``events=[]``: all events; ``enabled=True`` re-enables)."""
+        changes = {"url": url, "description": description, "enabled": enabled}
+        body: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+        if events is not None:
+            body["events"] = list(events)
+        response = self._request("PATCH", f"/v1/webhooks/{webhook_id}", json=body)
+        return WebhookEndpointOut.model_validate(response.json())
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self._request("DELETE", f"/v1/webhooks/{webhook_id}")
+
+    def rotate_webhook_secret(
+        self, webhook_id: str, *, grace_seconds: int | None = None
+    ) -> WebhookEndpointWithSecret:
+        """A new secret (``.secret``, shown only here); the old ones sign for ``grace_seconds`` more."""
+        body = {} if grace_seconds is None else {"graceSeconds": grace_seconds}
+        response = self._request("POST", f"/v1/webhooks/{webhook_id}/secret/rotate", json=body)
+        return WebhookEndpointWithSecret.model_validate(response.json())
+
+    def list_webhook_deliveries(
+        self, webhook_id: str, *, status: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> Page[WebhookDeliveryOut]:
+        return self._get(
+            Page[WebhookDeliveryOut],
+            f"/v1/webhooks/{webhook_id}/deliveries",
+            status=status,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    def replay_webhook_delivery(self, webhook_id: str, delivery_id: str) -> WebhookDeliveryOut:
+        """A new delivery of the same event (``replayOf`` the original), queued at once."""
+        path = f"/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"
+        return WebhookDeliveryOut.model_validate(self._request("POST", path).json())
+
+    def test_webhook(self, webhook_id: str) -> WebhookTestOut:
+        """Send a signed ping now; the answer says how the receiver took it."""
+        return WebhookTestOut.model_validate(self._request("POST", f"/v1/webhooks/{webhook_id}/test").json())

@@ -9,6 +9,7 @@ step).
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -138,6 +139,41 @@ class Settings(BaseSettings):
         default="eng",
         description="Tesseract languages, joined by + (e.g. eng+deu+fra); each one slows recognition down.",
     )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        description="Timeout of each step (connect, send, each read) of one webhook request; a receiver "
+        "slower than this counts as a failed attempt.",
+    )
+    webhook_retry_schedule: str = Field(
+        default="5s,5m,30m,2h,5h,10h,10h",
+        description="Waits before each retry of a failed webhook delivery (s, m, h suffixes); after the "
+        "last the delivery is `failed`. The default spreads 8 attempts over about 28 hours.",
+    )
+    webhook_retry_jitter: float = Field(
+        default=0.2,
+        description="Each retry wait is randomised by up to this fraction either way, so the retries "
+        "of many deliveries do not hit a recovering receiver at once.",
+    )
+    webhook_retry_after_max_seconds: float = Field(
+        default=21600.0,
+        description="Longest `Retry-After` a receiver can ask for; a retry never goes out sooner than "
+        "a receiver asked, up to this.",
+    )
+    webhook_disable_after_failures: int = Field(
+        default=20,
+        description="An endpoint is disabled (with the reason) once this many requests in a row have "
+        "failed, over at least WEBHOOK_DISABLE_AFTER_SECONDS; its pending deliveries wait for re-enabling.",
+    )
+    webhook_disable_after_seconds: float = Field(
+        default=86400.0,
+        description="How long an endpoint must have been failing, without one success, before it is "
+        "disabled (see WEBHOOK_DISABLE_AFTER_FAILURES).",
+    )
+    webhook_secret_grace_seconds: int = Field(
+        default=86400,
+        description="After a secret rotation, how long the old secret still signs deliveries beside the new one.",
+    )
+
     bootstrap_account: str = Field(default="default", description="Account created on first start.")
     bootstrap_environment: str = Field(
         default="production", description="Environment created on first start."
@@ -149,6 +185,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        parse_durations(value)
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        """The retry schedule in seconds: wait ``[n]`` after the attempt number ``n + 1`` failed."""
+        return parse_durations(self.webhook_retry_schedule)
 
     @property
     def resolved_database_url(self) -> str:
@@ -170,6 +217,24 @@ class Settings(BaseSettings):
     def tmp_dir(self) -> Path:
         """Spool directory for uploads in flight; on the data volume so a finished spool is a rename."""
         return self.data_dir.resolve() / "tmp"
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
+
+
+def parse_durations(text: str) -> list[float]:
+    """``"5s,5m,2h"`` -> ``[5.0, 300.0, 7200.0]`` (a bare number is seconds); raises ValueError on
+    anything else, so a mistyped schedule stops the process at start-up, not at the first retry."""
+    delays: list[float] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        match = _DURATION_RE.fullmatch(part)
+        if match is None:
+            raise ValueError(f"{part!r} is not a duration (e.g. 30s, 5m, 2h)")
+        delays.append(float(match.group(1)) * _UNITS[match.group(2) or "s"])
+    return delays
 
 
 @lru_cache(maxsize=1)

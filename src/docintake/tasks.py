@@ -47,6 +47,9 @@ class TaskQueue(Protocol):
 
     - ``enqueue_file`` SHALL durably queue the processing of one file id before returning (raising
       ``ServiceUnavailable`` when it cannot), high-priority work first; it may run more than once.
+    - ``enqueue_delivery`` SHALL queue one attempt of a webhook delivery, ``delay`` seconds from now,
+      at high priority (a receiver waits for it; it is one short request), raising
+      ``ServiceUnavailable`` when it cannot; it may run more than once (the attempt is claimed).
     - ``bind`` gives the queue the container its tasks run with in this process (inline mode);
       worker processes build their own.
     - ``run_consumer`` blocks, executing tasks with ``workers`` processes, until stopped.
@@ -56,6 +59,8 @@ class TaskQueue(Protocol):
     def bind(self, container: Container) -> None: ...
 
     def enqueue_file(self, file_id: str, *, priority: bool = False, delay: float = 0) -> None: ...
+
+    def enqueue_delivery(self, delivery_id: str, *, delay: float = 0) -> None: ...
 
     def run_consumer(self, workers: int) -> None: ...
 
@@ -152,6 +157,10 @@ class HueyQueue:
         self.huey.on_startup(name="isolate_worker")(self._isolate_worker)
         self.huey.on_startup(name="preload_pipeline")(_preload_pipeline)
         self.huey.periodic_task(crontab(minute="*"), name="recover_stale_files")(self._run_recover_stale)
+        self._deliver = self.huey.task(name="deliver_webhook")(self._run_deliver)
+        self.huey.periodic_task(crontab(minute="*"), name="sweep_webhook_deliveries")(
+            self._run_sweep_deliveries
+        )
 
     def bind(self, container: Container) -> None:
         self._container, self._container_pid = container, os.getpid()
@@ -255,6 +264,30 @@ class HueyQueue:
 
         processing.recover_stale(self._worker_container(), self.settings.processing_lease_seconds)
         spool.sweep(self.settings.tmp_dir)
+
+    def _run_deliver(self, delivery_id: str) -> None:
+        from docintake.webhooks import deliver
+
+        deliver(self._worker_container(), delivery_id)
+
+    def _run_sweep_deliveries(self) -> None:
+        from docintake.webhooks import sweep_deliveries
+
+        sweep_deliveries(self._worker_container())
+
+    def enqueue_delivery(self, delivery_id: str, *, delay: float = 0) -> None:
+        if delay > 0 and self.huey.immediate:
+            return  # inline mode has no scheduler: the sweep (or the caller) runs it when it is due
+        try:
+            if delay > 0:
+                self.huey.enqueue(self._deliver.s(delivery_id, priority=PRIORITY_HIGH, delay=delay))
+            else:
+                self.huey.enqueue(self._deliver.s(delivery_id, priority=PRIORITY_HIGH))
+        except Exception as exc:
+            if isinstance(exc, DocintakeError):
+                raise
+            log.exception("could not enqueue webhook delivery %s", delivery_id)
+            raise ServiceUnavailable("the task queue is unavailable", headers={"Retry-After": "5"}) from exc
 
     def enqueue_file(self, file_id: str, *, priority: bool = False, delay: float = 0) -> None:
         level = PRIORITY_HIGH if priority else PRIORITY_NORMAL

@@ -20,10 +20,12 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
 from docintake.api.app import create_app
 from docintake.services.container import Container
 from docintake.storage.migrate import upgrade
+from docintake.storage.models import Event
 from docintake.tasks import HueyQueue
 from tests.conftest import Service, Tenant, build_settings, make_pdf, make_png, make_tiff, make_zip
 from tests.helpers import assert_problem, created, get
@@ -851,6 +853,15 @@ def test_cancel_fails_every_file_not_yet_processed(queued_service: Service) -> N
     other = service.new_tenant("globex", "production")
     response = service.client.post(f"/v1/imports/{body['importId']}/cancel", headers=other.headers)
     assert_problem(response, 404)
+    # One event per file the cancel made final, and the import completed once, not twice.
+    with service.container.db.session() as session:
+        events = session.execute(
+            select(Event.type, Event.file_id).where(Event.import_id == body["importId"])
+        ).all()
+    cancelled = {by_name[name]["id"] for name in ("a.pdf", "b.png", "e.pdf")}
+    assert {file_id for kind, file_id in events if kind == "file.failed"} == cancelled
+    assert sum(1 for kind, _ in events if kind == "file.failed") == 3
+    assert [kind for kind, _ in events].count("import.completed") == 1
 
 
 # -- files the pipeline cannot read ----------------------------------------------------------

@@ -1,6 +1,6 @@
 """Crash safety on the scaled-out setup: the API and two workers on PostgreSQL + Redis, 200 files,
 and a worker killed with SIGKILL while it processes one. Every file must still reach a final
-status, once: nothing lost, no file processed into two sets of documents.
+status, once: nothing lost, no file processed into two sets of documents or two events.
 
 A killed worker takes the task it was running with it (Redis hands a task out once), so the file
 stays `processing` until its lease runs out and the recovery sweep, a periodic task every worker
@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from docintake.storage.models import Document, File
+from docintake.storage.models import Document, Event, File
 from tests.integration.live import LiveServer, Proc, group_members, live_server, spawn
 from tests.pdfgen import text_pdf
 from tests.servers import postgres_database, require_redis
@@ -138,6 +138,19 @@ def test_a_worker_killed_mid_file_loses_nothing_and_duplicates_nothing(scaled: L
         assert {status for *_, status in documents} == {"processed"}
         for file_id in orphaned:  # the orphans were taken up again, by another worker
             assert attempts[file_id] >= 2
+        # One event per state change, however many runs a file took: the outbox is written only
+        # by the run whose conditional update moved the file.
+        with engine.connect() as conn:
+            events = conn.execute(select(Event.type, Event.file_id, Event.import_id)).all()
+        by_type: dict[str, list[tuple[str | None, str | None]]] = {}
+        for kind, file_id, import_id in events:
+            by_type.setdefault(kind, []).append((file_id, import_id))
+        assert sorted(by_type) == ["document.processed", "file.processed", "import.completed"]
+        assert len(by_type["file.processed"]) == len(set(by_type["file.processed"])) == FILES
+        assert len(by_type["document.processed"]) == FILES
+        assert (
+            len(by_type["import.completed"]) == len(set(by_type["import.completed"])) == FILES // PER_REQUEST
+        )
     finally:
         for worker in workers:
             worker.stop()

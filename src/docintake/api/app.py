@@ -11,7 +11,7 @@ from docintake import __version__, metrics
 from docintake.api import problems
 from docintake.api.middleware import AuthMiddleware, IdempotencyMiddleware, RequestContextMiddleware
 from docintake.api.problems import PROBLEM_JSON
-from docintake.api.routes import auth, documents, health, imports, ingest
+from docintake.api.routes import auth, documents, health, imports, ingest, webhooks
 from docintake.api.routes import metrics as metrics_route
 from docintake.schemas import Problem
 from docintake.services.container import Container
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         auth.router,
         health.router,
         metrics_route.router,
+        webhooks.router,
     )
     for router in routers:
         app.include_router(router)

@@ -3,6 +3,10 @@
 FastAPI reads a JSON body before it resolves dependencies, so authentication lives here: a
 request without valid credentials is answered 401 from its headers alone, and an oversized
 request 413 from its Content-Length, without a byte of the body being read or spooled.
+
+One exception to "credentials come in headers": a browser's EventSource cannot send any, so the
+progress stream of an import (``GET /v1/imports/{id}/events``, and only that) also accepts a
+short-lived stream token for that import in ``?token=``. The query string is never logged.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import anyio
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +33,7 @@ from docintake.services.auth import (
     Principal,
     api_key_needs_touch,
     authenticate_api_key,
+    authenticate_stream_token,
     authenticate_token,
     touch_api_key,
 )
@@ -37,6 +43,8 @@ from docintake.services.idempotency import IdempotencyStore, StoredAnswer
 log = logging.getLogger("docintake.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 PUBLIC_PATHS = {"/v1/auth/token"}
+# The one path that accepts a stream token in the query string (EventSource sends no headers).
+STREAM_PATH = re.compile(r"/v1/imports/([^/]+)/events")
 # Bodies anyone may send without credentials (a login form) are small; cap them tightly.
 PUBLIC_MAX_BYTES = 64 * 1024
 CHUNK = 256 * 1024
@@ -47,6 +55,15 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def _query_stream_token(scope: Scope) -> tuple[str, str] | None:
+    """(import id, token) of a GET of an import's event stream carrying ``?token=``; else None."""
+    match = STREAM_PATH.fullmatch(scope.get("path", ""))
+    if match is None or scope.get("method") != "GET":
+        return None
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    return (match.group(1), values[0]) if values else None
 
 
 class RequestContextMiddleware:
@@ -99,10 +116,15 @@ class AuthMiddleware:
         self.app = app
         self.c = container
 
-    def _authenticate(self, api_key: str | None, token: str | None) -> Principal:
+    def _authenticate(
+        self, api_key: str | None, token: str | None, stream: tuple[str, str] | None = None
+    ) -> Principal:
         """A read-only check; the key's last-use stamp is a separate, best-effort write, so a busy
         database (a long write elsewhere) cannot turn authentication into a 500."""
         with self.c.db.session() as session:
+            if stream is not None and not api_key and not token:
+                import_id, stream_token = stream
+                return authenticate_stream_token(session, stream_token, import_id)
             if not api_key:
                 assert token is not None
                 return authenticate_token(session, token)
@@ -134,12 +156,13 @@ class AuthMiddleware:
         authorization = _header(scope, b"authorization") or ""
         if not token and authorization[:7].lower() == "bearer ":
             token = authorization[7:].strip()
+        stream = None if api_key or token else _query_stream_token(scope)
         try:
-            if not api_key and not token:
+            if not api_key and not token and stream is None:
                 raise Unauthorized(
                     "send an API key in x-api-key, or an access token in x-access-token or Authorization: Bearer",
                 )
-            principal = await anyio.to_thread.run_sync(self._authenticate, api_key, token)
+            principal = await anyio.to_thread.run_sync(self._authenticate, api_key, token, stream)
             self._check_length(scope, self.c.settings.max_request_bytes)
         except DocintakeError as exc:
             await from_error(exc, path)(scope, receive, send)

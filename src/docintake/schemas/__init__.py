@@ -21,6 +21,17 @@ from docintake.schemas.resources import (
     UsageDay,
     UsageOut,
 )
+from docintake.schemas.webhooks import (
+    SecretRotateIn,
+    WebhookAttemptOut,
+    WebhookDeliveryOut,
+    WebhookEndpointIn,
+    WebhookEndpointOut,
+    WebhookEndpointPatch,
+    WebhookEndpointWithSecret,
+    WebhookSecretOut,
+    WebhookTestOut,
+)
 
 __all__ = [
     "ApiKeyCreate",
@@ -39,10 +50,19 @@ __all__ = [
     "Page",
     "Problem",
     "ProblemItem",
+    "SecretRotateIn",
     "SetOut",
     "TokenOut",
     "TokenRequest",
     "UsageDay",
     "UsageOut",
+    "WebhookAttemptOut",
+    "WebhookDeliveryOut",
+    "WebhookEndpointIn",
+    "WebhookEndpointOut",
+    "WebhookEndpointPatch",
+    "WebhookEndpointWithSecret",
+    "WebhookSecretOut",
+    "WebhookTestOut",
     "WireModel",
 ]

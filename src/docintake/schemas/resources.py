@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from docintake.domain import ReviewStatus
 from docintake.schemas.common import WireModel
 
 
@@ -105,11 +106,18 @@ class FieldOut(BaseModel):
     """One extracted value. Extraction shapes keep snake_case keys: they are the canonical field
     names shared with the CLI and the datasets."""
 
-    value: str = Field(description="normalised: ISO 8601 dates, decimal strings, ISO codes")
-    text: str = Field(description="as printed")
-    confidence: float
+    value: str | None = Field(
+        description="normalised: ISO 8601 dates, decimal strings, ISO codes; null only when a "
+        "reviewer said the document has no such value"
+    )
+    text: str | None = Field(description="as printed; null for a value a reviewer added")
+    confidence: float = Field(description="1.0 for a reviewed value")
     page: int | None
     box: list[float] | None = Field(description="[x0, y0, x1, y1] as fractions of the page")
+    reviewed: bool = Field(False, description="set by a person (PATCH /v1/documents/{id})")
+    extracted_value: str | None = Field(
+        None, description="the value extraction found, kept when a reviewer changed it"
+    )
 
 
 class LineItemOut(BaseModel):
@@ -288,3 +296,20 @@ class UsageDay(WireModel):
 class UsageOut(WireModel):
     environment_id: str
     items: list[UsageDay]
+
+
+class DocumentReviewIn(WireModel):
+    """A person's review of a document: its review status and corrected field values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    review_status: ReviewStatus | None = None
+    fields: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="canonical field name -> corrected value (null: the document has no such value)",
+    )
+
+
+class StreamTokenOut(WireModel):
+    token: str = Field(description="Opens this import's event stream as ?token=; shown once, never stored.")
+    expires_at: datetime

@@ -39,6 +39,7 @@ from docintake.services.container import Container
 from docintake.services.options import IntakeOptions, check_document_type
 from docintake.storage.blobs import blob_key
 from docintake.storage.models import Document, DocumentSet, File, Import
+from docintake.webhooks import outbox
 
 log = logging.getLogger(__name__)
 REFUSED = Sniffed("unsupported", None, "refused before its content was examined")
@@ -109,6 +110,7 @@ class IntakeService:
         finally:
             for item in items:
                 item.discard()
+        outbox.dispatch(self.c, session)
         self.enqueue(outcome.to_queue, priority=options.priority)
         return outcome
 
@@ -260,6 +262,9 @@ class IntakeService:
         outcome = IntakeOutcome(import_=imp, set_reference=document_set.reference if document_set else None)
         for top in prepared:
             self.write(session, outcome, top, parent=None)
+        # Files final already (refused, or zips once unpacked) have their events now; an import
+        # whose every file is final at intake completes here.
+        outbox.files_recorded(session, outcome.files)
         return outcome
 
     def _resolve_set(self, session: Session, env: str, options: IntakeOptions) -> DocumentSet | None:

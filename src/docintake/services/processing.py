@@ -33,6 +33,7 @@ from docintake.pipeline.stages import default_stages
 from docintake.services.container import Container
 from docintake.services.intake import IntakeOutcome, IntakeService
 from docintake.storage.models import Document, File, Import, PageTextRow
+from docintake.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def fail_file(
     """Record a final failure on the file and its unfinished documents (no-op if already final)."""
     with c.db.session() as session:
         _finish(session, file_id, status, code, message, only_from=PENDING)
+    outbox.dispatch(c, session)
 
 
 PENDING = (FileStatus.queued.value, FileStatus.processing.value)
@@ -86,9 +88,12 @@ def _finish(
     *,
     only_from: tuple[str, ...] = (FileStatus.processing.value,),
     pages: int | None = None,
+    emit: bool = True,
 ) -> bool:
     """Move a file to a final status only if it is still in ``only_from``: a conditional UPDATE, so
-    a cancel, a twin run or the recovery sweep that got there first is never overwritten."""
+    a cancel, a twin run or the recovery sweep that got there first is never overwritten. Only the
+    run whose update matched records the file's events (``emit=False``: the caller will, once it
+    has written the documents)."""
     values: dict[str, Any] = {
         "status": status.value,
         "error_code": code,
@@ -109,6 +114,8 @@ def _finish(
             .where(Document.file_id == file_id, Document.status != DocumentStatus.processed.value)
             .values(status=DocumentStatus.failed.value, error_code=code, error_message=message)
         )
+    if emit:
+        outbox.file_final(session, file_id)
     return True
 
 
@@ -174,6 +181,7 @@ def recover_stale(c: Container, lease_seconds: int, max_attempts: int = 3) -> li
             )
             if moved.rowcount == 1:  # type: ignore[attr-defined]
                 requeue.append((file_id, bool(priority)))
+    outbox.dispatch(c, session)
     for file_id, priority in requeue:
         log.warning("re-queueing file %s: no worker finished it within the lease", file_id)
         c.queue.enqueue_file(file_id, priority=priority)
@@ -301,8 +309,10 @@ def _download(c: Container, file_id: str, url: str) -> dict[str, Any] | None:
                 }
             elif row.processed_at is None:
                 row.processed_at = utcnow()
+            outbox.files_recorded(session, outcome.files)  # the URL's file, if final, and refused children
     finally:
         item.discard()
+    outbox.dispatch(c, session)
     intake.enqueue(queued, priority=priority)
     return result
 
@@ -315,7 +325,7 @@ def _record(c: Container, file_id: str, outcome: PipelineOutcome) -> None:
         code, message = (fatal.code, fatal.message) if fatal else (None, None)
         # The status moves first, conditionally: if a cancel or a twin run got there first, nothing
         # of this run is written.
-        if not _finish(session, file_id, status, code, message, pages=outcome.page_count or None):
+        if not _finish(session, file_id, status, code, message, pages=outcome.page_count or None, emit=False):
             return
         row = session.get(File, file_id)
         imp = session.get(Import, row.import_id) if row else None
@@ -324,28 +334,42 @@ def _record(c: Container, file_id: str, outcome: PipelineOutcome) -> None:
         if fatal is not None:
             for failed in existing.values():
                 failed.result = {"errors": errors, "timings": outcome.timings}
-            return
-        for index, part in enumerate(outcome.documents):
-            document: Document | None = existing.pop(index, None)
-            if document is None:
-                document = Document(
-                    environment_id=row.environment_id,
-                    import_id=row.import_id,
-                    file_id=row.id,
-                    index=index,
-                    set_id=imp.set_id,
-                    type_hint=imp.options.get("type"),
-                    status=DocumentStatus.processing.value,
-                )
-                session.add(document)
-            document.page_start, document.page_end = part.page_start, part.page_end
-            document.type = part.type
-            document.status = DocumentStatus.processed.value
-            document.error_code = document.error_message = None
-            document.result = {**part.result, "errors": errors, "timings": outcome.timings}
-        for stale in existing.values():
-            session.delete(stale)
-        _store_pages(session, row, outcome.pages)
+        else:
+            _write_documents(session, row, imp, existing, outcome, errors)
+        outbox.file_final(session, file_id)
+    outbox.dispatch(c, session)
+
+
+def _write_documents(
+    session: Session,
+    row: File,
+    imp: Import,
+    existing: dict[int, Document],
+    outcome: PipelineOutcome,
+    errors: list[dict[str, str]],
+) -> None:
+    """Upsert the documents of a processed file by (file, index); drop those a new split lost."""
+    for index, part in enumerate(outcome.documents):
+        document: Document | None = existing.pop(index, None)
+        if document is None:
+            document = Document(
+                environment_id=row.environment_id,
+                import_id=row.import_id,
+                file_id=row.id,
+                index=index,
+                set_id=imp.set_id,
+                type_hint=imp.options.get("type"),
+                status=DocumentStatus.processing.value,
+            )
+            session.add(document)
+        document.page_start, document.page_end = part.page_start, part.page_end
+        document.type = part.type
+        document.status = DocumentStatus.processed.value
+        document.error_code = document.error_message = None
+        document.result = {**part.result, "errors": errors, "timings": outcome.timings}
+    for stale in existing.values():
+        session.delete(stale)
+    _store_pages(session, row, outcome.pages)
 
 
 def _store_pages(session: Session, row: File, pages: list[PageText]) -> None:

@@ -23,6 +23,7 @@ from docintake.services.container import Container
 from docintake.services.pages import page_png
 from docintake.services.pagination import paginate
 from docintake.storage.models import Base, Document, DocumentSet, DocumentType, File, Import, PageTextRow
+from docintake.webhooks import outbox
 
 M = TypeVar("M", bound=Base)
 
@@ -100,33 +101,44 @@ class Resources:
             return Page(items=[views.import_summary(r, files[r.id]) for r in rows], next_cursor=next_cursor)
 
     def cancel_import(self, principal: Principal, import_id: str) -> ImportOut:
+        """Fail the import's files not final yet (code ``cancelled``), with their ``file.failed``
+        events and, the import then being complete, its ``import.completed``."""
         with self.c.db.session() as session:
             imp = _owned(session, Import, import_id, principal, "import")
             if imp.cancelled_at is None:
                 imp.cancelled_at = utcnow()
             pending = (FileStatus.queued.value, FileStatus.processing.value)
             message = "the import was cancelled before this file was processed"
-            # Conditional updates: a file a worker finishes meanwhile keeps its result.
-            file_ids = select(File.id).where(File.import_id == imp.id, File.status.in_(pending))
-            session.execute(
-                update(Document)
-                .where(Document.file_id.in_(file_ids), Document.status != DocumentStatus.processed.value)
-                .values(status=DocumentStatus.failed.value, error_code="cancelled", error_message=message)
-            )
-            session.execute(
-                update(File)
-                .where(File.import_id == imp.id, File.status.in_(pending))
-                .values(
-                    status=FileStatus.failed.value,
-                    error_code="cancelled",
-                    error_message=message,
-                    processed_at=utcnow(),
-                    updated_at=utcnow(),
+            # A conditional update: a file a worker finishes meanwhile keeps its result and its
+            # events; RETURNING says which files this cancel moved, so only theirs are emitted.
+            cancelled = list(
+                session.scalars(
+                    update(File)
+                    .where(File.import_id == imp.id, File.status.in_(pending))
+                    .values(
+                        status=FileStatus.failed.value,
+                        error_code="cancelled",
+                        error_message=message,
+                        processed_at=utcnow(),
+                        updated_at=utcnow(),
+                    )
+                    .returning(File.id)
                 )
             )
+            if cancelled:
+                session.execute(
+                    update(Document)
+                    .where(Document.file_id.in_(cancelled), Document.status != DocumentStatus.processed.value)
+                    .values(status=DocumentStatus.failed.value, error_code="cancelled", error_message=message)
+                )
+            for file_id in cancelled:
+                outbox.file_final(session, file_id, complete=False)
+            outbox.complete_import(session, imp.id)
             session.flush()
             session.expire_all()
-            return views.import_out(session, imp)
+            answer = views.import_out(session, imp)
+        outbox.dispatch(self.c, session)
+        return answer
 
     # -- documents -------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from docintake.api.deps import CursorQuery, LimitQuery, PrincipalDep, ResourcesDep
+from docintake.api.deps import ContainerDep, CursorQuery, LimitQuery, PrincipalDep, ResourcesDep
 from docintake.schemas import DocumentOut, DocumentTypeIn, DocumentTypeOut, Page
-from docintake.schemas.resources import DocumentOcrOut, UsageOut
+from docintake.schemas.resources import DocumentOcrOut, DocumentReviewIn, UsageOut
+from docintake.services import review
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -18,6 +19,18 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 @router.get("/documents/{document_id}")
 async def get_document(document_id: str, principal: PrincipalDep, resources: ResourcesDep) -> DocumentOut:
     return await run_in_threadpool(resources.get_document, principal, document_id)
+
+
+@router.patch("/documents/{document_id}")
+async def review_document(
+    document_id: str, body: DocumentReviewIn, principal: PrincipalDep, container: ContainerDep
+) -> DocumentOut:
+    """A person's review: `reviewStatus` (`needsReview`, `approved`, `discarded`) and `fields`
+    corrections by canonical name (`{"total_amount": "119.00", "due_date": null}`). A corrected
+    field keeps the machine's value in `extracted_value` and is marked `reviewed`. Sends
+    `document.updated`. 422 names a field that is not canonical; 409 when the document is not
+    processed yet."""
+    return await run_in_threadpool(review.review_document, container, principal, document_id, body)
 
 
 @router.get("/documents/{document_id}/ocr")
