@@ -4,6 +4,23 @@ from __future__ import annotations
 
 A4 = (595, 842)
 
+# A one-page German invoice, as text lines: supplier, number, date, one item and the totals.
+GERMAN_INVOICE = [
+    "Kraxi GmbH",
+    "Flugzeugallee 17, 12345 Papierfeld",
+    "",
+    "Rechnung",
+    "Rechnungsnummer: 2024-0017",
+    "Rechnungsdatum: 05.03.2024",
+    "",
+    "Pos. Beschreibung Menge Preis Betrag",
+    "1 Beratung 10 100,00 1.000,00",
+    "",
+    "Nettobetrag 1.000,00",
+    "zzgl. 19% MwSt. 190,00",
+    "Rechnungsbetrag 1.190,00",
+]
+
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")

@@ -8,24 +8,9 @@ from pathlib import Path
 import pytest
 
 from docintake.local import extract_one
-from tests.pdfgen import text_pdf
+from tests.pdfgen import GERMAN_INVOICE, text_pdf
 
-BODY = [
-    "Kraxi GmbH",
-    "Flugzeugallee 17, 12345 Papierfeld",
-    "",
-    "Rechnung",
-    "Rechnungsnummer: 2024-0017",
-    "Rechnungsdatum: 05.03.2024",
-    "",
-    "Pos. Beschreibung Menge Preis Betrag",
-    "1 Beratung 10 100,00 1.000,00",
-    "",
-    "Nettobetrag 1.000,00",
-    "zzgl. 19% MwSt. 190,00",
-    "Rechnungsbetrag 1.190,00",
-    "",
-]
+BODY = [*GERMAN_INVOICE, ""]
 WRONG_CHECK_DIGITS = "DE75123456780000001234"  # the form of a German IBAN, check digits wrong
 
 

@@ -138,7 +138,7 @@ class FetchedFile:
     content_type: str | None
 
 
-def _resolve_checked(url: httpx.URL, allowlist: Sequence[IPNetwork]) -> IPAddress:
+def resolve_checked(url: httpx.URL, allowlist: Sequence[IPNetwork]) -> IPAddress:
     """Resolve once and check every address: one bad record means the name is not trusted."""
     host = url.raw_host.decode("ascii")
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -251,7 +251,7 @@ def fetch_url(url: str, *, settings: Settings, dest_dir: Path) -> FetchedFile:
     # trust_env=False: a proxy from the environment would connect by name, undoing the IP pinning.
     with httpx.Client(trust_env=False, follow_redirects=False, timeout=step) as client:
         for _hop in range(settings.url_max_redirects + 1):
-            ip = _resolve_checked(current, settings.url_allowlist)
+            ip = resolve_checked(current, settings.url_allowlist)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TransientError(f"Timed out fetching from {current.host}.", code="url_timeout")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 
 from docintake.errors import DocintakeError
-from docintake.intake.urls import _resolve_checked, validate_url
+from docintake.intake.urls import resolve_checked, validate_url
 from docintake.settings import Settings
 from docintake.webhooks.schedule import parse_retry_after
 
@@ -50,7 +50,7 @@ def post(settings: Settings, url: str, body: bytes, headers: dict[str, str]) -> 
 
     try:
         target = httpx.URL(validate_url(url))
-        ip = _resolve_checked(target, settings.url_allowlist)
+        ip = resolve_checked(target, settings.url_allowlist)
     except DocintakeError as exc:
         return AttemptResult(None, None, f"refused: {exc.message}")
     host = target.raw_host.decode("ascii")
