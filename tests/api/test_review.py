@@ -12,6 +12,7 @@ from docintake.services import review
 from docintake.storage.models import Event, WebhookDelivery, WebhookEndpoint
 from tests.conftest import Service, Tenant, make_pdf
 from tests.helpers import assert_problem, created, get
+from tests.pdfgen import text_pdf
 
 
 @pytest.fixture
@@ -221,3 +222,29 @@ def test_review_is_described_in_openapi(service: Service) -> None:
     assert body["$ref"].endswith("/DocumentReviewIn")
     review_in = schema["components"]["schemas"]["DocumentReviewIn"]
     assert set(review_in["properties"]) == {"reviewStatus", "fields"}
+
+
+def test_the_checks_run_again_on_the_reviewed_values(service: Service) -> None:
+    lines = [
+        "INVOICE No 2024-0042",
+        "Date 05.03.2024",
+        "Subtotal 100.00",
+        "VAT 19% 19.00",
+        "Total 119.00 EUR",
+    ]
+    answer = created(
+        service.client.post(
+            "/v1/ingest/uploads",
+            headers=service.tenant.headers,
+            files={"files": ("invoice.pdf", text_pdf([lines]), "application/pdf")},
+        )
+    )
+    document = get(service, f"/v1/documents/{answer['files'][0]['documentId']}")
+    checks = {c["check"]: c for c in document["validation"]}
+    assert checks["subtotal_plus_tax"]["status"] == "pass", document["extraction"]["fields"]
+
+    reviewed = patch(service, document["id"], {"fields": {"total_amount": "129.00"}}).json()
+    checks = {c["check"]: c for c in reviewed["validation"]}
+    assert checks["subtotal_plus_tax"]["status"] == "fail"
+    assert "129.00" in checks["subtotal_plus_tax"]["reason"]
+    assert get(service, f"/v1/documents/{document['id']}")["validation"] == reviewed["validation"]

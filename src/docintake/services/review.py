@@ -3,7 +3,8 @@
 Corrections are written into the document's stored result, beside what extraction found: the
 field's ``value`` becomes the reviewer's (confidence 1.0, ``reviewed: true``) and the machine's
 value stays in ``extracted_value`` (the first machine value, however many reviews follow), while
-``text``, ``page`` and ``box`` keep pointing at where extraction read it. A ``document.updated``
+``text``, ``page`` and ``box`` keep pointing at where extraction read it; the validation checks run
+again on the reviewed values. A ``document.updated``
 event carrying the document as ``GET`` shows it afterwards is recorded in the same transaction,
 and its webhook deliveries are queued once that has committed.
 """
@@ -16,7 +17,8 @@ from typing import Any
 from docintake.clock import utcnow
 from docintake.domain import DocumentStatus
 from docintake.errors import Conflict, NotFound, ValidationFailed
-from docintake.extraction.model import FIELD_NAMES
+from docintake.extraction.model import FIELD_NAMES, Field, LineItem, TaxLine
+from docintake.extraction.validate import validate
 from docintake.schemas import DocumentOut
 from docintake.schemas.resources import DocumentReviewIn
 from docintake.services import views
@@ -46,7 +48,25 @@ def _corrected(result: dict[str, Any], corrections: dict[str, str | None]) -> di
             "extracted_value": machine,
         }
     result["extraction"] = extraction
+    result["validation"] = _revalidated(extraction)
     return result
+
+
+def _revalidated(extraction: dict[str, Any]) -> list[dict[str, Any]]:
+    """The checks again, on the values as reviewed: a corrected total that now adds up passes, and a
+    correction that breaks a sum says so, like extraction's own values would."""
+    fields = {
+        name: Field(str(found["value"]), found.get("text") or "", float(found.get("confidence") or 0.0))
+        for name, found in extraction.get("fields", {}).items()
+        if found.get("value") is not None
+    }
+    item_keys = ("description", "product_code", "quantity", "unit", "unit_price", "tax_rate", "amount")
+    items = [LineItem(**{k: row.get(k) for k in item_keys}) for row in extraction.get("line_items", [])]
+    taxes = [
+        TaxLine(rate=row.get("rate"), base_amount=row.get("base_amount"), tax_amount=row.get("tax_amount"))
+        for row in extraction.get("tax_lines", [])
+    ]
+    return [check.as_dict() for check in validate(fields, items, taxes)]
 
 
 def review_document(
