@@ -28,7 +28,8 @@ from docintake.webhooks import outbox
 M = TypeVar("M", bound=Base)
 
 
-def _owned(session: Session, model: type[M], resource_id: str, principal: Principal, label: str) -> M:
+def owned(session: Session, model: type[M], resource_id: str, principal: Principal, label: str) -> M:
+    """The row with this id in the principal's environment; another tenant's id does not exist (404)."""
     row = session.get(model, resource_id)
     if row is None or getattr(row, "environment_id", None) != principal.environment_id:
         raise NotFound(f"{label} {resource_id} not found")
@@ -43,7 +44,7 @@ class Resources:
 
     def get_file(self, principal: Principal, file_id: str) -> FileOut:
         with self.c.db.session() as session:
-            row = _owned(session, File, file_id, principal, "file")
+            row = owned(session, File, file_id, principal, "file")
             imp = session.get(Import, row.import_id)
             assert imp is not None
             documents = session.scalars(select(Document).where(Document.file_id == row.id))
@@ -53,7 +54,7 @@ class Resources:
     def open_file_content(self, principal: Principal, file_id: str) -> Iterator[tuple[FileOut, BinaryIO]]:
         meta = self.get_file(principal, file_id)
         with self.c.db.session() as session:
-            key = _owned(session, File, file_id, principal, "file").blob_key
+            key = owned(session, File, file_id, principal, "file").blob_key
         if key is None:
             raise NotFound(f"file {file_id} has no stored content")
         with self.c.blobs.open(key) as handle:
@@ -61,7 +62,7 @@ class Resources:
 
     def reprocess_file(self, principal: Principal, file_id: str) -> FileOut:
         with self.c.db.session() as session:
-            row = _owned(session, File, file_id, principal, "file")
+            row = owned(session, File, file_id, principal, "file")
             imp = session.get(Import, row.import_id)
             assert imp is not None
             reprocessable = row.status in (FileStatus.failed.value, FileStatus.processed.value)
@@ -88,7 +89,7 @@ class Resources:
 
     def get_import(self, principal: Principal, import_id: str) -> ImportOut:
         with self.c.db.session() as session:
-            return views.import_out(session, _owned(session, Import, import_id, principal, "import"))
+            return views.import_out(session, owned(session, Import, import_id, principal, "import"))
 
     def list_imports(self, principal: Principal, limit: int, cursor: str | None) -> Page[ImportSummary]:
         with self.c.db.session() as session:
@@ -104,7 +105,7 @@ class Resources:
         """Fail the import's files not final yet (code ``cancelled``), with their ``file.failed``
         events and, the import then being complete, its ``import.completed``."""
         with self.c.db.session() as session:
-            imp = _owned(session, Import, import_id, principal, "import")
+            imp = owned(session, Import, import_id, principal, "import")
             if imp.cancelled_at is None:
                 imp.cancelled_at = utcnow()
             pending = (FileStatus.queued.value, FileStatus.processing.value)
@@ -144,7 +145,7 @@ class Resources:
 
     def get_document(self, principal: Principal, document_id: str) -> DocumentOut:
         with self.c.db.session() as session:
-            return views.document_out(session, _owned(session, Document, document_id, principal, "document"))
+            return views.document_out(session, owned(session, Document, document_id, principal, "document"))
 
     def list_documents(
         self, principal: Principal, filters: dict[str, Any], limit: int, cursor: str | None
@@ -171,7 +172,7 @@ class Resources:
     def document_ocr(self, principal: Principal, document_id: str) -> DocumentOcrOut:
         """The words of the document's pages with boxes and confidences, in reading order."""
         with self.c.db.session() as session:
-            document = _owned(session, Document, document_id, principal, "document")
+            document = owned(session, Document, document_id, principal, "document")
             query = select(PageTextRow).where(PageTextRow.file_id == document.file_id)
             if document.page_start is not None and document.page_end is not None:
                 query = query.where(PageTextRow.number.between(document.page_start, document.page_end))
@@ -200,7 +201,7 @@ class Resources:
         from the blob store (``services.pages``).
         """
         with self.c.db.session() as session:
-            document = _owned(session, Document, document_id, principal, "document")
+            document = owned(session, Document, document_id, principal, "document")
             row = session.get(File, document.file_id)
             imp = session.get(Import, document.import_id)
             assert row is not None

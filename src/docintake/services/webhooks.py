@@ -36,6 +36,7 @@ from docintake.services.auth import Principal
 from docintake.services.container import Container
 from docintake.services.events import EVENT_TYPES
 from docintake.services.pagination import paginate
+from docintake.services.resources import owned
 from docintake.storage.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 from docintake.webhooks import queue_delivery, resume_endpoint, send_ping
 from docintake.webhooks.signing import SECRET_PREFIX
@@ -257,10 +258,7 @@ class Webhooks:
 
 
 def _owned_endpoint(session: Session, principal: Principal, endpoint_id: str) -> WebhookEndpoint:
-    row = session.get(WebhookEndpoint, endpoint_id)
-    if row is None or row.environment_id != principal.environment_id:
-        raise NotFound(f"webhook {endpoint_id} not found")
-    return row
+    return owned(session, WebhookEndpoint, endpoint_id, principal, "webhook")
 
 
 def _owned_delivery(
